@@ -1,0 +1,1 @@
+"""Helpers for agents: compiled-once LangGraph cognition graphs and prompt templates."""

@@ -1,0 +1,18 @@
+"""LangGraph cognition graphs, compiled once per agent type.
+
+Compiling a StateGraph costs milliseconds; invoking a compiled one costs far less. Plugins
+decorate the function that builds a graph with `compile_once`, so every agent of that type
+shares one compiled graph and only its input state differs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def compile_once(builder: Callable[[], T]) -> Callable[[], T]:
+    """Cache a zero-argument graph builder: the first call compiles, later calls reuse."""
+    return functools.cache(builder)

@@ -1,0 +1,279 @@
+"""The `simkit` command line. Commands are thin: parse, call one function, print.
+
+Errors the user can fix print one line (`error: ...`) and exit 2 for usage errors, 1 for
+runtime failures; tracebacks only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from simkit.errors import SimkitError, UsageError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class SimkitGroup(click.Group):
+    """Turns known errors into one line; `--debug` shows tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SimkitError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            sys.exit(130)
+        except Exception as exc:  # a bug: still one line unless --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            err_console.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(1)
+
+
+@click.group(cls=SimkitGroup)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="simkit")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """simkit: LLM-driven social simulation with SQLite trajectories."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+def _overrides(seed, llm, out) -> dict:
+    from simkit.config import parse_llm_flag
+
+    extra: dict = {}
+    if seed is not None:
+        extra["seed"] = seed
+    if llm:
+        extra["llm"] = parse_llm_flag(llm)
+    if out:
+        extra["output"] = {"db": str(out)}
+    return extra
+
+
+def _execute(sim, *, resume: bool, quiet: bool, title: str):
+    from simkit.engine.progress import RunProgress
+
+    progress = RunProgress(title, status=None, stats=sim.llm.stats)  # status set by the loop below
+
+    def on_tick(status):
+        progress.status = status
+
+    from simkit.engine.loop import LoopStatus
+
+    progress.status = LoopStatus(ticks_total=sim.ctx.clock.n_ticks)
+    started = time.monotonic()
+    if quiet or not console.is_terminal:
+        result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
+    else:
+        with Live(progress, console=console, refresh_per_second=4, transient=False):
+            result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
+    return result, time.monotonic() - started
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--llm", "llm", metavar="BACKEND", help="scripted | local[:GGUF] | openai:MODEL")
+@click.option("--out", type=click.Path(path_type=Path), help="Run database file (default: the scenario's output.db).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any key, e.g. trendsim.attack.share=0.3.")
+@click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run after its last committed tick.")
+@click.option("--quiet", is_flag=True, help="No live progress display.")
+def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
+    """Run a scenario and write its trajectory to SQLite.
+
+    Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
+    """
+    from simkit.engine.progress import print_summary
+    from simkit.engine.runner import Simulation, config_from_run, load_scenario
+    from simkit.store.reader import RunReader
+
+    config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out))
+    db_path = config.output.db
+    if resume_id:
+        reader = RunReader.open(db_path)
+        resume_id = reader.run(resume_id)["run_id"]
+        config, plugin_cfg = config_from_run(reader, resume_id)
+        if llm:  # the backend may change on resume (e.g. the server moved), the answers may not
+            config.llm = config.llm.model_copy(update=_overrides(None, llm, None)["llm"])
+    sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id)
+    try:
+        result, wall = _execute(sim, resume=bool(resume_id), quiet=quiet, title=config.name)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted; committed ticks are kept. Resume with: simkit run {scenario} --resume {sim.run_id}"
+        )
+        sys.exit(130)
+    except SimkitError as exc:
+        raise type(exc)(
+            f"{exc} [run {sim.run_id}: committed ticks are kept; resume with simkit run {scenario} --resume {sim.run_id}]"
+        ) from None
+    reader = RunReader.open(result.db_path)
+    print_summary(console, reader.run(result.run_id), reader.metrics(result.run_id), wall)
+    console.print(f"trajectory: {result.db_path}  (simkit runs show {result.run_id} --db {result.db_path})")
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2", help="A grid axis: a key and comma-separated values.")
+@click.option("--seeds", type=int, default=1, show_default=True, help="Seeds per grid point (seed, seed+1, ...).")
+@click.option("--llm", "llm", metavar="BACKEND", help="scripted | local[:GGUF] | openai:MODEL")
+@click.option("--out", type=click.Path(path_type=Path), help="One database for the whole sweep.")
+@click.option("--quiet", is_flag=True, help="No live progress display.")
+def sweep(scenario: Path, sets, seeds, llm, out, quiet) -> None:
+    """Run a grid of variants into one database, then compare them.
+
+    Example: simkit sweep scenarios/trendsim.yaml --set trendsim.attack.share=0,0.1,0.3,0.5 --seeds 2
+    """
+    from simkit.engine.runner import Simulation, load_scenario
+    from simkit.engine.sweep import expand_grid
+    from simkit.store.reader import RunReader
+
+    if seeds < 1:
+        raise UsageError("--seeds must be at least 1")
+    base_config, _ = load_scenario(scenario, [], _overrides(None, llm, out))
+    points = expand_grid(list(sets))
+    run_ids = []
+    for point in points:
+        for k in range(seeds):
+            overrides = [f"{key}={value}" for key, value in point.items()]
+            extra = _overrides(base_config.seed + k, llm, out)
+            config, plugin_cfg = load_scenario(scenario, overrides, extra)
+            label = ", ".join(overrides + [f"seed={config.seed}"])
+            sim = Simulation(config, plugin_cfg, config.output.db, source=scenario)
+            result, wall = _execute(sim, resume=False, quiet=quiet, title=label)
+            console.print(f"[green]done[/] {label} -> {result.run_id} ({wall:.1f} s)")
+            run_ids.append(result.run_id)
+    reader = RunReader.open(base_config.output.db)
+    sim.plugin_cls.sweep_report(reader, run_ids, console)
+
+
+@cli.group()
+def runs() -> None:
+    """List and inspect runs in a database."""
+
+
+@runs.command("list")
+@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
+def runs_list(db: Path) -> None:
+    """One line per run."""
+    from simkit.store.reader import RunReader
+
+    table = Table("run_id", "scenario", "status", "ticks", "calls", "cached", "tokens", "started")
+    for r in RunReader.open(db).runs():
+        last = r["last_tick"]
+        table.add_row(
+            r["run_id"], r["scenario"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
+            str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
+            f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[:19],
+        )
+    console.print(table)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
+@click.option("--all-metrics", is_flag=True, help="Show every final metric, not the first 24.")
+def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
+    """Config, status, ticks, tokens and metrics of one run (a unique prefix of the id is enough)."""
+    import yaml
+
+    from simkit.engine.progress import summary_table
+    from simkit.store.reader import RunReader
+
+    reader = RunReader.open(db)
+    run = reader.run(run_id)
+    console.print(summary_table(run, reader.metrics(run["run_id"]), max_metrics=10_000 if all_metrics else 24))
+    console.print("[bold]config[/]")
+    console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
+
+
+EXPORT_TABLES = ("events", "exposures", "llm_calls", "metrics")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the files (default runs/export-RUN_ID).")
+def export(run_id: str, db: Path, fmt: str, out: Path | None) -> None:
+    """Write a run's events, exposures, llm_calls and metrics as JSONL or CSV files."""
+    from simkit.store.reader import RunReader
+
+    reader = RunReader.open(db)
+    run_id = reader.run(run_id)["run_id"]
+    out = out or Path("runs") / f"export-{run_id}"
+    out.mkdir(parents=True, exist_ok=True)
+    for table in EXPORT_TABLES:
+        path = out / f"{table}.{fmt}"
+        n = 0
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = None
+            for row in reader.rows(table, run_id):
+                if fmt == "jsonl":
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    if writer is None:
+                        writer = csv.DictWriter(fh, fieldnames=list(row))
+                        writer.writeheader()
+                    writer.writerow(row)
+                n += 1
+        console.print(f"{path}: {n} rows")
+
+
+@cli.command()
+def plugins() -> None:
+    """List the installed scenario plugins (entry-point group simkit.scenarios)."""
+    from simkit.engine.registry import available
+
+    table = Table("plugin", "provided by")
+    for name, ep in sorted(available().items()):
+        table.add_row(name, ep.value)
+    console.print(table)
+
+
+# Command groups that live with their feature (one module each).
+def _add_feature_commands() -> None:
+    import importlib
+
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay")):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        cli.add_command(getattr(mod, attr))
+
+
+_add_feature_commands()
+
+
+def main() -> None:
+    cli(prog_name="simkit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Scenario YAML -> strict pydantic models.
+
+Every error names the file and the dotted key path, so a typo in a 60-line scenario is
+found in one look. Unknown keys are errors everywhere, including in a plugin's section
+(validated by the plugin's own config model).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simkit.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Accept `90`, `"90s"`, `"5m"`, `"1.5h"`, `"1d"` or a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '30s', '5m' or '1h'")
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError(f"expected a duration such as '30s', '5m' or '1h', got {value!r}")
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are errors, values are not coerced loosely."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ClockConfig(StrictModel):
+    start: datetime = datetime(2025, 1, 1, 6, 0)
+    end: datetime = datetime(2025, 1, 1, 22, 0)
+    tick: timedelta = timedelta(minutes=10)
+
+    @field_validator("tick", mode="before")
+    @classmethod
+    def _tick(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _order(self) -> "ClockConfig":
+        if self.tick <= timedelta(0):
+            raise ValueError("tick must be positive")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if (self.end - self.start) / self.tick > 10_000_000:
+            raise ValueError("more than 10,000,000 ticks: use a longer tick")
+        return self
+
+    @property
+    def n_ticks(self) -> int:
+        span = self.end - self.start
+        return int(-(-span // self.tick))  # ceiling division
+
+
+class PopulationConfig(StrictModel):
+    personas: Path = Path("personas/population.jsonl")
+    size: int = Field(default=20, ge=1, le=1_000_000)
+    sampling: Literal["first", "random"] = "first"
+
+
+Backend = Literal["scripted", "local", "openai"]
+CacheMode = Literal["off", "use", "replay"]
+Dialect = Literal["auto", "json_schema", "json_object", "prompt"]
+
+
+class LLMConfig(StrictModel):
+    backend: Backend = "local"
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    dialect: Dialect = "auto"
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=256, ge=1, le=32768)
+    max_concurrency: int = Field(default=8, ge=1, le=10_000)
+    timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=4, ge=0, le=20)
+    repair_attempts: int = Field(default=1, ge=0, le=5)
+    cache: CacheMode = "use"
+    n_ctx: int = Field(default=2048, ge=256, le=131072)
+    n_threads: int | None = Field(default=None, ge=1, le=256)
+    n_parallel: int = Field(default=1, ge=1, le=64)
+
+
+class OutputConfig(StrictModel):
+    db: Path = Path("runs/simkit.db")
+
+
+class ScenarioConfig(StrictModel):
+    """A whole scenario. `plugin_config` holds the plugin's own section, already validated."""
+
+    name: str
+    plugin: str
+    description: str = ""
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    mode: Literal["synchronous", "sequential", "plugin"] = "plugin"
+    clock: ClockConfig = ClockConfig()
+    population: PopulationConfig = PopulationConfig()
+    llm: LLMConfig = LLMConfig()
+    output: OutputConfig = OutputConfig()
+    plugin_config: dict[str, Any] = Field(default_factory=dict, alias="settings")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+TOP_LEVEL_KEYS = set(ScenarioConfig.model_fields) - {"plugin_config"}
+
+
+def _loc(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def format_validation_error(source: str, err: ValidationError, prefix: str = "") -> str:
+    """One line per problem: `file: key.path: message`; the first line is what users see."""
+    lines = []
+    for item in err.errors():
+        path = _loc(tuple(p for p in (prefix,) if p) + tuple(item["loc"]))
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif item["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{source}: {path}: {msg}")
+    return "; ".join(lines)
+
+
+def set_dotted(data: dict, dotted: str, raw_value: str) -> None:
+    """Apply one `--set a.b.c=value` override; the value is parsed as YAML (so 0.3 is a float)."""
+    keys = dotted.split(".")
+    if not all(keys):
+        raise ConfigError(f"--set {dotted}={raw_value}: empty key in the path")
+    try:
+        value = yaml.safe_load(raw_value) if raw_value != "" else ""
+    except yaml.YAMLError:
+        value = raw_value
+    node = data
+    for i, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {dotted}: {'.'.join(keys[: i + 1])} is not a mapping")
+        node = child
+    node[keys[-1]] = value
+
+
+def read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, expected a scenario YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def build_config(data: dict, source: str, plugin_resolver) -> tuple[ScenarioConfig, BaseModel]:
+    """Validate a raw mapping. The plugin's section lives under the plugin's name
+    (e.g. `trendsim:`) and is validated by that plugin's `config_model`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: top level must be a mapping")
+    data = dict(data)
+    for key in data:
+        if not isinstance(key, str):
+            raise ConfigError(f"{source}: {key!r}: keys must be strings")
+    plugin_name = data.get("plugin")
+    if not isinstance(plugin_name, str) or not plugin_name:
+        raise ConfigError(f"{source}: plugin: required key is missing (the scenario plugin to run, e.g. trendsim)")
+    plugin_cls = plugin_resolver(plugin_name, source)
+    section = data.pop(plugin_name, {})
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: {plugin_name}: must be a mapping of the plugin's settings")
+    unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"{source}: {unknown[0]}: unknown key (top-level keys are {', '.join(sorted(TOP_LEVEL_KEYS))}, "
+            f"plus the plugin's section '{plugin_name}')"
+        )
+    try:
+        scenario = ScenarioConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(source, err)) from None
+    try:
+        plugin_cfg = plugin_cls.config_model.model_validate(section)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(source, err, prefix=plugin_name)) from None
+    scenario.plugin_config = plugin_cfg.model_dump(mode="json")
+    return scenario, plugin_cfg
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set {item}: expected dotted.key=value")
+        key, value = item.split("=", 1)
+        set_dotted(data, key.strip(), value)
+    return data
+
+
+def parse_llm_flag(flag: str) -> dict[str, Any]:
+    """`--llm scripted`, `--llm local`, `--llm local:/path/model.gguf`, `--llm openai:gpt-4o-mini`."""
+    backend, _, model = flag.partition(":")
+    if backend not in ("scripted", "local", "openai"):
+        raise ConfigError(f"--llm {flag}: backend must be scripted, local[:GGUF] or openai:MODEL")
+    if backend == "openai" and not model:
+        raise ConfigError(f"--llm {flag}: name the model, e.g. openai:gpt-4o-mini")
+    out: dict[str, Any] = {"backend": backend}
+    if model:
+        out["model"] = model
+    elif backend != "openai":
+        out["model"] = None
+    return out
+
+
+def scenario_to_yaml_dict(config: ScenarioConfig) -> dict:
+    """The resolved config as it is stored in `runs.config_json` (plugin section under its name)."""
+    out = config.model_dump(mode="json", by_alias=False, exclude={"plugin_config"})
+    out[config.plugin] = config.plugin_config
+    return out

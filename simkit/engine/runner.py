@@ -1,0 +1,257 @@
+"""Open a run (new or resumed), drive the tick loop, finish it. The CLI's `run` and
+`sweep` and the tests all go through `execute()`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from pydantic import BaseModel
+
+import simkit
+from simkit.config import ScenarioConfig, build_config, scenario_to_yaml_dict
+from simkit.engine.clock import Clock
+from simkit.engine.context import RunContext
+from simkit.engine.loop import LoopStatus, TickLoop
+from simkit.engine.registry import load_plugin
+from simkit.engine.scheduler import Scheduler
+from simkit.errors import SimkitError, UsageError
+from simkit.llm.base import Backend
+from simkit.llm.client import LLMClient
+from simkit.llm.factory import make_client
+from simkit.personas.model import Persona, load_personas
+from simkit.plugins.base import Plugin
+from simkit.store.reader import RunReader
+from simkit.store.writer import RunWriter, dumps, now_iso
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    db_path: Path
+    status: str
+    last_tick: int
+    llm: LLMClient
+
+
+def new_run_id(name: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{name}-{stamp}-{secrets.token_hex(2)}"
+
+
+def resolve_path(path: Path, source: Path | None) -> Path:
+    """Relative paths are tried against the working directory, then the scenario's folder
+    and its parent (so scenarios run from anywhere)."""
+    if path.is_absolute() or path.exists() or source is None:
+        return path
+    for base in (source.parent, source.parent.parent):
+        candidate = base / path
+        if candidate.exists():
+            return candidate
+    return path
+
+
+def select_population(config: ScenarioConfig, ctx: RunContext, source: Path | None) -> list[Persona]:
+    path = resolve_path(config.population.personas, source)
+    if not path.exists():
+        raise UsageError(f"{source or 'config'}: population.personas: persona file {path} not found")
+    personas = load_personas(path)
+    size = config.population.size
+    if size > len(personas):
+        raise UsageError(
+            f"{source or 'config'}: population.size: {size} personas asked for, but {path} holds {len(personas)}"
+        )
+    if config.population.sampling == "random":
+        idx = sorted(ctx.rng("population").choice(len(personas), size=size, replace=False))
+        return [personas[i] for i in idx]
+    return personas[:size]
+
+
+def prompt_hashes(plugin_cls: type[Plugin]) -> dict[str, str]:
+    folder = getattr(plugin_cls, "prompts_dir", None)
+    if not folder or not Path(folder).is_dir():
+        return {}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    }
+
+
+class Simulation:
+    """One run: config, plugin, context, writer. Built by `prepare()`, driven by `run()`."""
+
+    def __init__(
+        self,
+        config: ScenarioConfig,
+        plugin_cfg: BaseModel,
+        db_path: Path,
+        *,
+        source: Path | None = None,
+        run_id: str | None = None,
+        backend: Backend | None = None,
+    ):
+        self.config = config
+        self.plugin_cfg = plugin_cfg
+        self.db_path = db_path
+        self.source = source
+        self.plugin_cls: type[Plugin] = load_plugin(config.plugin, str(source or "config"))
+        self.run_id = run_id or new_run_id(config.name)
+        self.llm = make_client(config.llm, config.seed, backend)
+        clock = Clock(config.clock.start, config.clock.end, config.clock.tick)
+        self.ctx = RunContext(self.run_id, config.seed, clock, self.llm, Scheduler())
+        self.plugin = self.plugin_cls(plugin_cfg, self.ctx)
+        if getattr(self.llm.backend, "name", "") == "scripted":
+            for purpose, fn in self.plugin.scripted_responders().items():
+                self.llm.backend.register(purpose, fn)
+        self.writer: RunWriter | None = None
+
+    def _open_writer(self) -> RunWriter:
+        writer = RunWriter(self.db_path)
+        reader = RunReader(writer.db)
+        self.llm.lookup = reader.cached_answer
+        return writer
+
+    async def run(self, *, resume: bool = False, on_tick: Callable[[LoopStatus], None] | None = None) -> RunResult:
+        await self.llm.backend.check()
+        personas = select_population(self.config, self.ctx, self.source)
+        agents = self.plugin.setup(personas)
+        self.writer = writer = self._open_writer()
+        mode = self.plugin_cls.mode if self.config.mode == "plugin" else self.config.mode
+        replay_until = -1
+        if resume:
+            row = RunReader(writer.db).run(self.run_id)
+            if row["status"] == "finished":
+                raise UsageError(f"run {self.run_id} already finished; nothing to resume")
+            replay_until = row["last_tick"] if row["last_tick"] is not None else -1
+            writer.update_run(self.run_id, {"status": "running", "error": None})
+        else:
+            writer.start_run(
+                {
+                    "run_id": self.run_id,
+                    "scenario": self.config.name,
+                    "plugin": self.config.plugin,
+                    "config_json": dumps(scenario_to_yaml_dict(self.config)),
+                    "seed": self.config.seed,
+                    "simkit_version": simkit.__version__,
+                    "model": self.llm.model,
+                    "prompt_hashes_json": dumps(prompt_hashes(self.plugin_cls)),
+                    "status": "running",
+                    "started_at": now_iso(),
+                    "ticks_total": self.ctx.clock.n_ticks,
+                    "last_tick": None,
+                    "tokens_in": 0,
+                    "tokens_out": 0,
+                    "llm_calls": 0,
+                    "cache_hits": 0,
+                    "retries": 0,
+                    "parse_failures": 0,
+                }
+            )
+            writer.add_agents(
+                self.run_id,
+                [
+                    {
+                        "agent_id": a.agent_id,
+                        "kind": a.kind,
+                        "persona_id": a.persona.id if a.persona else None,
+                        "persona_json": a.persona.model_dump_json() if a.persona else dumps(a.extra),
+                    }
+                    for a in agents
+                ],
+            )
+        loop = TickLoop(self.plugin, self.ctx, writer, mode, on_tick)
+        status, last = "failed", replay_until
+        try:
+            last = await loop.run(0, replay_until)
+            await self._finish(last)
+            status = "finished"
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            status = "interrupted"
+            writer.update_run(self.run_id, {"status": status, "error": "interrupted by the user"})
+            raise
+        except SimkitError as exc:
+            writer.update_run(self.run_id, {"status": "failed", "error": str(exc)})
+            raise
+        except Exception as exc:
+            writer.update_run(self.run_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            raise
+        finally:
+            await self.llm.aclose()
+        return RunResult(self.run_id, self.db_path, status, last, self.llm)
+
+    async def _finish(self, last_tick: int) -> None:
+        ctx = self.ctx
+        ctx.buffer.clear()
+        await self.plugin.finish()
+        final_tick = max(last_tick, 0)
+        assert self.writer is not None
+        # Judge calls made in finish() are part of the trajectory too.
+        with self.writer.db.conn:
+            for table, items in (("events", ctx.buffer.events), ("llm_calls", ctx.buffer.llm_calls)):
+                start = self.writer.db.execute(
+                    f"select coalesce(max(seq), -1) + 1 from {table} where run_id = ? and tick = ?",
+                    [self.run_id, final_tick],
+                ).fetchone()[0]
+                rows = [row for _k, row in sorted(items, key=lambda kv: kv[0])]
+                if rows:
+                    self.writer.db[table].insert_all(
+                        [{"run_id": self.run_id, "tick": final_tick, "seq": start + i, **r} for i, r in enumerate(rows)]
+                    )
+        totals = run_totals(self.writer.db, self.run_id)
+        for name in ("llm_calls", "cache_hits", "retries", "parse_failures", "tokens_in", "tokens_out"):
+            ctx.metric(f"llm.{name}", totals[name])
+        self.writer.write_metrics(self.run_id, -1, ctx.buffer.metrics)
+        self.writer.update_run(self.run_id, {"status": "finished", "finished_at": now_iso(), **totals})
+
+
+def run_totals(db, run_id: str) -> dict:
+    """Accounting from the calls table itself, so a resumed run's totals are whole."""
+    row = db.execute(
+        """select coalesce(sum(cached = 0), 0), coalesce(sum(cached), 0),
+                  coalesce(sum(case when attempts > 1 then attempts - 1 else 0 end), 0),
+                  coalesce(sum(case when cached = 0 then tokens_in else 0 end), 0),
+                  coalesce(sum(case when cached = 0 then tokens_out else 0 end), 0)
+           from llm_calls where run_id = ?""",
+        [run_id],
+    ).fetchone()
+    failures = db.execute(
+        "select count(*) from events where run_id = ? and kind = 'parse_failure'", [run_id]
+    ).fetchone()[0]
+    return {
+        "llm_calls": row[0],
+        "cache_hits": row[1],
+        "retries": row[2],
+        "tokens_in": row[3],
+        "tokens_out": row[4],
+        "parse_failures": failures,
+    }
+
+
+def load_scenario(path: Path, overrides: list[str] | None = None, extra: dict | None = None):
+    """Read, override and validate a scenario file. Returns (config, plugin config)."""
+    from simkit.config import apply_overrides, read_yaml
+
+    data = read_yaml(path)
+    if extra:
+        for key, value in extra.items():
+            if isinstance(value, dict):
+                section = data.setdefault(key, {})
+                if not isinstance(section, dict):
+                    raise UsageError(f"{path}: {key}: must be a mapping")
+                section.update(value)
+            else:
+                data[key] = value
+    apply_overrides(data, overrides or [])
+    return build_config(data, str(path), load_plugin)
+
+
+def config_from_run(reader: RunReader, run_id: str):
+    stored = json.loads(reader.run(run_id)["config_json"])
+    return build_config(stored, f"run {run_id}", load_plugin)

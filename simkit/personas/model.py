@@ -1,0 +1,78 @@
+"""The `Persona` model and its JSONL exchange format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simkit.errors import UsageError
+
+TRAITS = ("O", "C", "E", "A", "N")
+INTEREST_GROUPS = ("entertainment", "sports", "lifestyle", "society", "culture", "technology")
+
+
+class Demographics(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    age: int | None = Field(default=None, ge=0, le=120)
+    gender: str | None = None
+    region: str | None = None
+    occupation: str | None = None
+
+
+class BigFive(BaseModel):
+    """Item-mean scores on the IPIP-50 scale (1-5)."""
+
+    model_config = ConfigDict(extra="forbid")
+    O: float = Field(ge=1, le=5)
+    C: float = Field(ge=1, le=5)
+    E: float = Field(ge=1, le=5)
+    A: float = Field(ge=1, le=5)
+    N: float = Field(ge=1, le=5)
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return tuple(getattr(self, t) for t in TRAITS)
+
+
+class Persona(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    demographics: Demographics = Demographics()
+    interests: list[str] = Field(default_factory=list)
+    narrative: str = ""
+    big_five: BigFive | None = None
+    provenance: dict = Field(default_factory=dict)
+    quality: float | None = Field(default=None, ge=0, le=1)
+
+
+def load_personas(path: Path) -> list[Persona]:
+    """Read a JSONL persona file; errors name the file and line."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: persona file not found")
+    personas = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                personas.append(Persona.model_validate(json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            except ValidationError as err:
+                first = err.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise UsageError(f"{path}:{lineno}: {where}: {first['msg']}") from None
+    if not personas:
+        raise UsageError(f"{path}: persona file is empty")
+    return personas
+
+
+def write_personas(path: Path, personas: list[Persona]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for p in personas:
+            fh.write(p.model_dump_json(exclude_none=True) + "\n")

@@ -1,0 +1,67 @@
+"""Readers of the run database: run listing, resume lookups, cache lookups, export, replay."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from simkit.errors import UsageError
+
+
+def open_db(path: Path, readonly: bool = True) -> sqlite_utils.Database:
+    if not Path(path).exists():
+        raise UsageError(f"{path}: run database not found (use --db to name another file)")
+    if readonly:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
+        return sqlite_utils.Database(conn)
+    return sqlite_utils.Database(path)
+
+
+class RunReader:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path) -> "RunReader":
+        return cls(open_db(path))
+
+    def runs(self) -> list[dict]:
+        if "runs" not in self.db.table_names():
+            return []
+        return list(self.db.query("select * from runs order by started_at"))
+
+    def run(self, run_id: str) -> dict:
+        rows = list(self.db.query("select * from runs where run_id = ?", [run_id]))
+        if not rows:
+            matches = [r["run_id"] for r in self.runs() if r["run_id"].startswith(run_id)]
+            if len(matches) == 1:
+                return self.run(matches[0])
+            known = ", ".join(r["run_id"] for r in self.runs()[-5:]) or "none"
+            raise UsageError(f"run {run_id!r} not found in {self.db.conn.execute('PRAGMA database_list').fetchone()[2]} (recent runs: {known})")
+        return rows[0]
+
+    def config(self, run_id: str) -> dict:
+        return json.loads(self.run(run_id)["config_json"])
+
+    def metrics(self, run_id: str, tick: int | None = None) -> list[dict]:
+        if tick is None:
+            return list(self.db.query("select * from metrics where run_id = ? order by tick, name, labels_json", [run_id]))
+        return list(
+            self.db.query("select * from metrics where run_id = ? and tick = ? order by name, labels_json", [run_id, tick])
+        )
+
+    def rows(self, table: str, run_id: str) -> Iterator[dict]:
+        order = {"events": "tick, seq", "exposures": "tick, seq", "llm_calls": "tick, seq", "metrics": "tick, name"}
+        yield from self.db.query(f"select * from [{table}] where run_id = ? order by {order.get(table, 'rowid')}", [run_id])
+
+    def cached_answer(self, request_hash: str) -> dict | None:
+        row = self.db.execute(
+            "select response_json, tokens_in, tokens_out from llm_calls where request_hash = ? limit 1", [request_hash]
+        ).fetchone()
+        if row is None:
+            return None
+        return {"text": json.loads(row[0])["text"], "tokens_in": row[1], "tokens_out": row[2]}

@@ -1,0 +1,68 @@
+"""The run database schema (DESIGN.md section 4). Every row carries `run_id`, so several
+runs can share one file. Plugin tables are named `<plugin>_<thing>` and carry `tick`."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+TABLES: dict[str, dict] = {
+    "runs": dict(
+        columns={
+            "run_id": str, "scenario": str, "plugin": str, "config_json": str, "seed": int,
+            "simkit_version": str, "model": str, "prompt_hashes_json": str, "status": str,
+            "started_at": str, "finished_at": str, "ticks_total": int, "last_tick": int,
+            "tokens_in": int, "tokens_out": int, "llm_calls": int, "cache_hits": int,
+            "retries": int, "parse_failures": int, "error": str,
+        },
+        pk="run_id",
+    ),
+    "agents": dict(
+        columns={"run_id": str, "agent_id": str, "kind": str, "persona_id": str, "persona_json": str},
+        pk=("run_id", "agent_id"),
+    ),
+    "ticks": dict(
+        columns={"run_id": str, "tick": int, "sim_time": str, "active_agents": int, "committed_at": str},
+        pk=("run_id", "tick"),
+    ),
+    "events": dict(
+        columns={"run_id": str, "tick": int, "seq": int, "sim_time": str, "agent_id": str, "kind": str, "payload_json": str},
+        pk=("run_id", "tick", "seq"),
+    ),
+    "exposures": dict(
+        columns={"run_id": str, "tick": int, "seq": int, "sim_time": str, "agent_id": str, "items_json": str},
+        pk=("run_id", "tick", "seq"),
+    ),
+    "llm_calls": dict(
+        columns={
+            "run_id": str, "tick": int, "seq": int, "agent_id": str, "purpose": str, "request_hash": str,
+            "model": str, "params_json": str, "messages_json": str, "response_json": str, "parsed_ok": int,
+            "tokens_in": int, "tokens_out": int, "latency_ms": float, "cached": int, "attempts": int,
+        },
+        pk=("run_id", "tick", "seq"),
+    ),
+    "agent_state": dict(
+        columns={"run_id": str, "tick": int, "agent_id": str, "state_json": str},
+        pk=("run_id", "tick", "agent_id"),
+    ),
+    "metrics": dict(
+        columns={"run_id": str, "tick": int, "name": str, "value": float, "labels_json": str},
+    ),
+}
+
+INDEXES = [
+    ("events", ["run_id", "agent_id"]),
+    ("exposures", ["run_id", "agent_id"]),
+    ("llm_calls", ["run_id", "agent_id"]),
+    ("llm_calls", ["request_hash"]),
+    ("agent_state", ["run_id", "agent_id"]),
+    ("metrics", ["run_id", "tick"]),
+    ("metrics", ["run_id", "name"]),
+]
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables and indexes; safe to call on an existing file."""
+    for name, spec in TABLES.items():
+        db[name].create(spec["columns"], pk=spec.get("pk"), if_not_exists=True)
+    for table, cols in INDEXES:
+        db[table].create_index(cols, if_not_exists=True)
