@@ -1,0 +1,62 @@
+"""Shared fixtures: the example third-party plugin installed as a user would, and CLI helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "simkit-townhall"
+SMALL_PERSONAS = ROOT / "tests" / "data" / "personas_small.jsonl"
+
+
+@pytest.fixture(scope="session")
+def townhall_site(tmp_path_factory) -> Path:
+    """pip-install the example plugin package (examples/simkit-townhall) into a private
+    folder, and put that folder on sys.path (in-process) and PYTHONPATH (subprocesses)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(EXAMPLE)],
+        check=True,
+    )
+    sys.path.insert(0, str(target))
+    yield target
+    sys.path.remove(str(target))
+
+
+@pytest.fixture
+def cli_env(townhall_site) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(townhall_site), env.get("PYTHONPATH")]))
+    env["COLUMNS"] = "200"
+    return env
+
+
+def run_cli(args: list[str], env: dict | None = None, cwd: Path | None = None, timeout: float = 600, check_rc: int | None = 0):
+    """Run `simkit ARGS` as a user would, in a subprocess; returns the CompletedProcess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "simkit.cli", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )
+    if check_rc is not None and proc.returncode != check_rc:
+        raise AssertionError(f"simkit {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def townhall_yaml(tmp_path: Path, **overrides) -> Path:
+    """A townhall scenario file in tmp_path using the small test personas."""
+    import yaml
+
+    data = yaml.safe_load((EXAMPLE / "townhall.yaml").read_text())
+    data["population"]["personas"] = str(SMALL_PERSONAS)
+    data["output"] = {"db": str(tmp_path / "run.db")}
+    for key, value in overrides.items():
+        data[key] = value
+    path = tmp_path / "townhall.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
