@@ -182,6 +182,7 @@ def runs_list(db: Path) -> None:
     from simkit.store.reader import RunReader
 
     table = Table("run_id", "scenario", "status", "ticks", "calls", "cached", "tokens", "started")
+    table.columns[0].no_wrap = True
     for r in RunReader.open(db).runs():
         last = r["last_tick"]
         table.add_row(

@@ -217,11 +217,18 @@ def build_config(data: dict, source: str, plugin_resolver) -> tuple[ScenarioConf
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply `--set` items. A key that is not a top-level key is taken to be in the plugin's
+    section, so `--set attack.share=0.3` means `--set trendsim.attack.share=0.3`."""
+    plugin = data.get("plugin")
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"--set {item}: expected dotted.key=value")
         key, value = item.split("=", 1)
-        set_dotted(data, key.strip(), value)
+        key = key.strip()
+        head = key.split(".", 1)[0]
+        if isinstance(plugin, str) and head not in TOP_LEVEL_KEYS and head != plugin:
+            key = f"{plugin}.{key}"
+        set_dotted(data, key, value)
     return data
 
 
