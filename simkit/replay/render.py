@@ -1,0 +1,124 @@
+"""How events and exposures look in both viewers, and the hook plugins use to change it.
+
+A renderer returns *blocks*: plain JSON-safe dicts, so one renderer serves both viewers.
+The terminal viewer turns blocks into rich renderables (as `Text`, never markup); the HTML
+report builds DOM nodes from them with `textContent`, never `innerHTML`. Run text can hold
+anything (`<script>`, `[bold]`), and neither viewer interprets it.
+
+Block shapes:
+    {"text": str, "style": "bold" | "dim" | "em" | "warn" | None}
+    {"fields": [[key, value], ...]}            key/value rows
+    {"list": [block, ...], "ordered": bool}    items, numbered when ordered
+    {"section": title, "body": [block, ...]}   a titled box
+
+Plugin hook: a plugin class may define a classmethod `replay_renderer()` returning a
+`Renderer` (usually a subclass overriding `event` and/or `exposure`). Without one, or when
+the plugin is not installed where the run is viewed, the generic renderer is used.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from simkit.replay.data import Event, Exposure
+
+Block = dict[str, Any]
+
+STYLES = {"bold": "bold", "dim": "dim", "em": "italic", "warn": "bold red", None: ""}
+
+
+def text(value: Any, style: str | None = None) -> Block:
+    return {"text": value if isinstance(value, str) else _compact(value), "style": style}
+
+
+def fields(pairs: list[tuple[str, Any]] | dict) -> Block:
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return {"fields": [[str(k), v if isinstance(v, str) else _compact(v)] for k, v in items]}
+
+
+def items(blocks: list[Block], ordered: bool = False) -> Block:
+    return {"list": blocks, "ordered": ordered}
+
+
+def section(title: str, body: list[Block]) -> Block:
+    return {"section": title, "body": body}
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict) and all(isinstance(v, (str, int, float)) for v in value.values()):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def value_block(value: Any) -> Block:
+    """A generic view of any JSON value: dicts as fields, lists as items, the rest as text."""
+    if isinstance(value, dict):
+        return fields(value) if value else text("(empty)", "dim")
+    if isinstance(value, list):
+        return items([value_block(v) for v in value], ordered=True) if value else text("(nothing)", "dim")
+    return text(value)
+
+
+class Renderer:
+    """The generic renderer: payloads as key/value fields, exposures as numbered items."""
+
+    def event(self, event: Event) -> Block:
+        return value_block(event.payload)
+
+    def exposure(self, exposure: Exposure) -> Block:
+        return value_block(exposure.items)
+
+
+def renderer_for(plugin: str) -> Renderer:
+    """The plugin's renderer if it is installed and provides one, else the generic one."""
+    from simkit.engine.registry import available
+
+    entry = available().get(plugin)
+    try:
+        hook = getattr(entry.load(), "replay_renderer", None) if entry else None
+        found = hook() if hook else None
+    except Exception:  # a broken plugin must not stop anyone from looking at its runs
+        found = None
+    return found if isinstance(found, Renderer) else Renderer()
+
+
+def plain(block: Block) -> str:
+    """The block's text on one line (summaries, text search)."""
+    if "text" in block:
+        return block["text"]
+    if "fields" in block:
+        return "  ".join(f"{k}: {v}" for k, v in block["fields"])
+    if "list" in block:
+        return " | ".join(plain(b) for b in block["list"])
+    return f"{block['section']}: " + " ".join(plain(b) for b in block["body"])
+
+
+def to_rich(block: Block) -> RenderableType:
+    """A rich renderable of the block; run text is always a `Text`, never parsed as markup."""
+    if "text" in block:
+        return Text(block["text"], style=STYLES.get(block.get("style"), ""))
+    if "fields" in block:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for key, value in block["fields"]:
+            grid.add_row(Text(key), Text(value))
+        return grid
+    if "list" in block:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True, justify="right")
+        grid.add_column(overflow="fold")
+        for n, child in enumerate(block["list"], 1):
+            grid.add_row(Text(f"{n}." if block.get("ordered") else "•"), to_rich(child))
+        return grid
+    return Panel(Group(*(to_rich(b) for b in block["body"])), title=Text(block["section"]), title_align="left")
