@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from simkit.errors import ConfigError
 
@@ -33,6 +33,11 @@ def parse_duration(value: Any) -> timedelta:
         match = _DURATION.match(value)
         if match:
             return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        if value.startswith(("P", "-P")):  # ISO 8601, as stored in runs.config_json
+            try:
+                return TypeAdapter(timedelta).validate_python(value)
+            except ValidationError:
+                pass
     raise ValueError(f"expected a duration such as '30s', '5m' or '1h', got {value!r}")
 
 

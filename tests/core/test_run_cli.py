@@ -1,0 +1,140 @@
+"""`simkit run` end to end, as a user drives it: determinism, cache, replay, resume, export."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import yaml
+
+from tests.conftest import run_cli, townhall_yaml
+
+TRAJECTORY = {
+    "events": "tick, seq, sim_time, agent_id, kind, payload_json",
+    "exposures": "tick, seq, sim_time, agent_id, items_json",
+    "llm_calls": "tick, seq, agent_id, purpose, request_hash, response_json, parsed_ok",
+    "agent_state": "tick, agent_id, state_json",
+    "metrics": "tick, name, value, labels_json",
+}
+
+
+def table(db, name, run_id=None, cols=None):
+    con = sqlite3.connect(db)
+    run_id = run_id or con.execute("select run_id from runs order by started_at desc limit 1").fetchone()[0]
+    rows = con.execute(f"select {cols or TRAJECTORY[name]} from {name} where run_id = ? order by 1, 2, 3", [run_id]).fetchall()
+    con.close()
+    return rows
+
+
+def run_ids(db):
+    con = sqlite3.connect(db)
+    ids = [r[0] for r in con.execute("select run_id from runs order by started_at")]
+    con.close()
+    return ids
+
+
+def test_same_seed_same_database_content(cli_env, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    run_cli(["run", str(townhall_yaml(a)), "--quiet"], env=cli_env)
+    run_cli(["run", str(townhall_yaml(b)), "--quiet"], env=cli_env)
+    for name in TRAJECTORY:
+        assert table(a / "run.db", name) == table(b / "run.db", name), name
+    assert len(table(a / "run.db", "events")) > 10
+    c = tmp_path / "c"
+    c.mkdir()
+    run_cli(["run", str(townhall_yaml(c)), "--seed", "99", "--quiet"], env=cli_env)
+    assert table(c / "run.db", "events") != table(a / "run.db", "events")
+
+
+def test_rerun_uses_cache_and_replay_miss_is_a_clear_error(cli_env, tmp_path):
+    path = townhall_yaml(tmp_path)
+    run_cli(["run", str(path), "--quiet"], env=cli_env)
+    run_cli(["run", str(path), "--quiet"], env=cli_env)
+    db = tmp_path / "run.db"
+    first, second = run_ids(db)
+    con = sqlite3.connect(db)
+    calls = dict(con.execute("select run_id, llm_calls from runs").fetchall())
+    hits = dict(con.execute("select run_id, cache_hits from runs").fetchall())
+    assert calls[first] > 0 and calls[second] == 0 and hits[second] == calls[first]
+    assert con.execute("select count(*) from llm_calls where run_id = ? and cached = 0", [second]).fetchone()[0] == 0
+    con.close()
+    assert table(db, "events", first) == table(db, "events", second)
+    # replay from the cache works while every answer is there ...
+    run_cli(["run", str(path), "--set", "llm.cache=replay", "--quiet"], env=cli_env)
+    # ... and a missing entry fails with one clear line
+    proc = run_cli(["run", str(path), "--set", "llm.cache=replay", "--seed", "5", "--quiet"], env=cli_env, check_rc=1)
+    assert "cache mode replay: no stored answer" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_sigkill_then_resume_equals_uninterrupted_run(cli_env, tmp_path):
+    long_clock = {"start": "2025-01-01T00:00:00", "end": "2025-01-02T00:00:00", "tick": "1m"}  # 1,440 ticks
+    ref_dir, kill_dir = tmp_path / "ref", tmp_path / "kill"
+    ref_dir.mkdir(), kill_dir.mkdir()
+    ref = townhall_yaml(ref_dir, clock=long_clock)
+    victim = townhall_yaml(kill_dir, clock=long_clock)
+    run_cli(["run", str(ref), "--quiet"], env=cli_env)
+
+    db = kill_dir / "run.db"
+    proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", str(victim), "--quiet"],
+                            env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    committed = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            con = sqlite3.connect(db, timeout=1)
+            committed = con.execute("select count(*) from ticks").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            continue
+        if committed >= 60:
+            break
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (run_id,) = run_ids(db)
+    con = sqlite3.connect(db)
+    status, last = con.execute("select status, last_tick from runs").fetchone()
+    con.close()
+    assert status == "running" and 60 <= last + 1 < 1440
+
+    out = run_cli(["run", str(victim), "--resume", run_id, "--quiet"], env=cli_env)
+    assert "finished" in out.stdout
+    for name in TRAJECTORY:
+        assert table(db, name) == table(ref_dir / "run.db", name), name
+    con = sqlite3.connect(db)
+    ticks = con.execute("select count(*), min(tick), max(tick) from ticks").fetchone()
+    assert ticks == (1440, 0, 1439)
+    con.close()
+
+
+def test_runs_list_show_and_export(cli_env, tmp_path):
+    path = townhall_yaml(tmp_path)
+    run_cli(["run", str(path), "--quiet"], env=cli_env)
+    db = tmp_path / "run.db"
+    (run_id,) = run_ids(db)
+    listing = run_cli(["runs", "list", "--db", str(db)], env=cli_env).stdout
+    assert run_id in listing and "finished" in listing
+    shown = run_cli(["runs", "show", run_id[:-2], "--db", str(db)], env=cli_env).stdout
+    assert "mood.mean" in shown and "board_size: 3" in shown
+    for fmt in ("jsonl", "csv"):
+        out_dir = tmp_path / fmt
+        run_cli(["export", run_id, "--db", str(db), "--format", fmt, "--out", str(out_dir)], env=cli_env)
+        for name in ("events", "exposures", "llm_calls", "metrics"):
+            assert (out_dir / f"{name}.{fmt}").stat().st_size > 0
+    events = [json.loads(l) for l in (tmp_path / "jsonl" / "events.jsonl").read_text().splitlines()]
+    assert len(events) == len(table(db, "events")) and events[0]["kind"] == "post"
+    proc = run_cli(["runs", "show", "nope", "--db", str(db)], env=cli_env, check_rc=2)
+    assert "not found" in proc.stderr
+
+
+def test_third_party_plugin_is_listed(cli_env):
+    out = run_cli(["plugins"], env=cli_env).stdout
+    assert "townhall" in out and "simkit_townhall:TownHall" in out
