@@ -258,10 +258,13 @@ class ReplayData:
         )
         return [(t, _loads(s)) for t, s in rows]
 
-    def agent_calls(self, agent_id: str, offset: int = 0, limit: int = PAGE) -> Page:
-        """The agent's LLM calls, oldest first."""
+    def agent_calls(self, agent_id: str, tick: int | None = None, offset: int = 0, limit: int = PAGE) -> Page:
+        """The agent's LLM calls (in one tick, or all of them), oldest first."""
         base = "from llm_calls where run_id = ? and agent_id = ?"
-        args = [self.run_id, agent_id]
+        args: list = [self.run_id, agent_id]
+        if tick is not None:
+            base += " and tick = ?"
+            args.append(tick)
         rows = self.db.execute(
             "select tick, seq, purpose, model, messages_json, response_json, parsed_ok, tokens_in, tokens_out,"
             f" latency_ms, cached, attempts {base} order by tick, seq limit ? offset ?",
