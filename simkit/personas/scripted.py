@@ -1,0 +1,123 @@
+"""Scripted answers for the persona pipeline: plausible, deterministic, no model.
+
+Registered on a `ScriptedBackend` for tests and dry runs (`--llm scripted`). They read the
+prompts the pipeline really sends: the narrative responder reads the posts and the known
+facts, picks interest groups by topic words and describes the author's temperament from
+tone words; the IPIP responder reads that description back and answers each item (in the
+shuffled order it was asked) from the implied trait levels, with a little noise. So a
+persona whose posts worry a lot ends up with a high N score, as it should.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from simkit.llm.base import LLMRequest
+from simkit.personas import ipip
+from simkit.personas.model import INTEREST_GROUPS, TRAITS
+
+TOPIC_WORDS = {
+    "entertainment": ("episode", "show", "film", "cinema", "playlist", "live", "quiz", "karaoke", "season"),
+    "sports": ("match", "goal", "team", "ref", "training", "10k", "personal best", "coached", "transfer"),
+    "lifestyle": ("cooked", "bakery", "plants", "walk", "painted", "packed", "recipe", "spend", "scratch"),
+    "society": ("council", "petition", "election", "food bank", "neighbour", "community", "rent", "bus route"),
+    "culture": ("book", "museum", "exhibition", "poetry", "theatre", "reading", "history", "sketching"),
+    "technology": ("server", "app", "debugging", "script", "battery", "two-factor", "printer", "ai "),
+}
+# tone cues in posts -> the temperament words the narrative uses -> the level IPIP answers use
+TONE = {
+    ("E", +1): (("party", "friends over", "stranger", "karaoke", "the more the merrier"), "outgoing and sociable"),
+    ("E", -1): (("stayed in", "social battery", "nobody to talk", "small doses", "don't have to talk"), "reserved and private"),
+    ("N", +1): (("anxious", "couldn't sleep", "too much", "checked three times", "worry all"), "anxious and easily stressed"),
+    ("N", -1): (("these things happen", "stay so calm", "moved on", "slept fine"), "calm and even-tempered"),
+    ("C", +1): (("plan the week", "colour-coded", "early", "due"), "organised and dependable"),
+    ("C", -1): (("forgot", "oops", "last week, started", "work on the sofa"), "disorganised and spontaneous"),
+    ("A", +1): (("kind", "helped", "lend a hand", "shopping"), "warm and helpful"),
+    ("A", -1): (("deserve a special", "not interested in hearing", "someone had to say", "don't do small talk"), "blunt and critical"),
+    ("O", +1): (("been thinking", "curiosity", "story", "different route"), "curious and imaginative"),
+    ("O", -1): (("why change", "normal burger", "a square is a square", "my routine"), "conventional and practical"),
+}
+NAMES = ("Maya Okafor", "Tom Brennan", "Priya Nair", "Lucas Meyer", "Grace Lim", "Daniel Reyes", "Aoife Walsh",
+         "Sam Carter", "Nadia Haddad", "Owen Price", "Zara Ahmed", "Ben Kowalski", "Ruth Mensah", "Leo Santos")
+_POST = re.compile(r"^\[\d+\] (.*)$", re.M)
+_FACTS = re.compile(r"^Known facts about the author: (.*)\.$", re.M)
+_ITEM = re.compile(r"^q(\d\d)\. (.*)$", re.M)
+_BY_TEXT = {item.text: item for item in ipip.ITEMS}
+
+
+def _user_text(request: LLMRequest) -> str:
+    return "\n".join(m["content"] for m in request.messages if m["role"] == "user")
+
+
+def _facts(text: str) -> dict:
+    match = _FACTS.search(text)
+    if not match:
+        return {}
+    return dict(part.split(": ", 1) for part in match.group(1).split("; ") if ": " in part)
+
+
+def narrative(request: LLMRequest, rng: np.random.Generator) -> dict:
+    text = _user_text(request)
+    posts = " ".join(_POST.findall(text)).lower()
+    facts = _facts(text)
+    scores = {g: sum(posts.count(w) for w in words) for g, words in TOPIC_WORDS.items()}
+    interests = [g for g in INTEREST_GROUPS if scores[g] > 0]
+    interests = sorted(interests, key=lambda g: -scores[g])[:3] or [str(rng.choice(INTEREST_GROUPS))]
+    tones = [label for (_, _), (cues, label) in TONE.items() if any(c in posts for c in cues)]
+    age = int(facts.get("age", rng.integers(20, 60)))
+    gender = facts.get("gender", str(rng.choice(["female", "male"])))
+    occupation = facts.get("occupation", "office worker")
+    region = facts.get("region", "Manchester, UK")
+    name = NAMES[int(rng.integers(len(NAMES)))]
+    temperament = ", ".join(tones) if tones else "even-tempered and hard to read"
+    story = (
+        f"{name.split()[0]} is a {age}-year-old {occupation} living in {region}. "
+        f"Their posts are mostly about {' and '.join(interests)}. "
+        f"Friends would describe them as {temperament}. "
+        f"They write short, informal updates about daily life and react openly to what happens around them."
+    )
+    return {"name": name, "age": age, "gender": gender, "region": region, "occupation": occupation,
+            "interests": interests, "narrative": story}
+
+
+def judge(request: LLMRequest, rng: np.random.Generator) -> dict:
+    """Fidelity 4 when the persona's interests show up in the posts' topics, 2 when they do not."""
+    text = _user_text(request).lower()
+    posts = " ".join(_POST.findall(text))
+    interests = re.search(r"^interests: (.*)\.$", text, re.M)
+    groups = [g.strip() for g in interests.group(1).split(",")] if interests else []
+    supported = [g for g in groups if any(w in posts for w in TOPIC_WORDS.get(g, ()))]
+    if groups and len(supported) == len(groups):
+        return {"fidelity": 4, "reason": "The interests and tone match the posts."}
+    return {"fidelity": 2, "reason": "Interests are not supported by the posts."}
+
+
+BASELINE = {"O": 3.8, "C": 3.4, "E": 3.0, "A": 3.8, "N": 3.0}  # near human means: an ordinary person
+
+
+def trait_levels(description: str) -> dict[str, float]:
+    levels = dict(BASELINE)
+    for (trait, sign), (_, label) in TONE.items():
+        if label in description:
+            levels[trait] += 1.0 * sign
+    return levels
+
+
+def ipip_answers(request: LLMRequest, rng: np.random.Generator) -> dict:
+    system = " ".join(m["content"] for m in request.messages if m["role"] == "system")
+    levels = {t: v + rng.normal(0, 0.35) for t, v in trait_levels(system).items()}  # individual differences
+    out = {}
+    for number, text in _ITEM.findall(_user_text(request)):
+        item = _BY_TEXT[text]
+        answer = int(np.clip(round(levels[item.trait] + rng.normal(0, 0.7)), 1, 5))
+        out[f"q{number}"] = ipip.keyed(item, answer)  # keyed() is its own inverse
+    return out
+
+
+def register(backend) -> None:
+    """Attach the persona responders to a `ScriptedBackend`."""
+    backend.register("persona.narrative", narrative)
+    backend.register("persona.judge", judge)
+    backend.register("persona.ipip", ipip_answers)
