@@ -94,9 +94,14 @@ def _call_view(call) -> Panel:
 
 
 class EventTable(DataTable):
-    """The events of the tick; left/right step through ticks instead of moving a cell cursor."""
+    """The events of the tick; left/right/home/end move through ticks, not through cells."""
 
-    BINDINGS = [Binding("left", "app.step(-1)", show=False), Binding("right", "app.step(1)", show=False)]
+    BINDINGS = [
+        Binding("left", "app.step(-1)", show=False),
+        Binding("right", "app.step(1)", show=False),
+        Binding("home", "app.goto_first", show=False),
+        Binding("end", "app.goto_last", show=False),
+    ]
 
 
 class ReplayApp(App):

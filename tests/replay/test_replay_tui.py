@@ -1,0 +1,126 @@
+"""The terminal viewer driven with textual's pilot: keys pressed, screen text asserted."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+
+from simkit.replay.data import ReplayData
+from simkit.replay.tui import AgentScreen, ReplayApp
+
+SIZE = (170, 48)
+
+
+def screen_text(app) -> str:
+    """The visible screen as plain text lines (from textual's SVG screenshot)."""
+    svg = app.export_screenshot()
+    lines: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)" '
+                         r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>', svg):
+        lines[int(m[3])].append((float(m[1]), html.unescape(m[4])))
+    out = []
+    for n in sorted(lines):
+        row = ""
+        for x, text in sorted(lines[n]):
+            col = round(x / 12.2)
+            row = row.ljust(col) + text
+        out.append(row.replace("\xa0", " "))
+    return "\n".join(out)
+
+
+def status(app) -> str:
+    return screen_text(app).splitlines()[0]
+
+
+def event_rows(app) -> list[list[str]]:
+    table = app.query_one("#events")
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_steps_through_ticks_and_jumps(small_run):
+    app = ReplayApp(ReplayData.open(small_run.writer.path, small_run.run_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = screen_text(app)
+        assert "synthetic-run" in screen and "tick 0 of 0-4" in screen
+        assert "hello from a0 at 0" in screen  # the event list
+        assert "board line 0" in screen  # what the agents were shown
+        await pilot.press("right", "right")
+        assert "tick 2 of 0-4" in status(app)
+        await pilot.press("left")
+        assert "tick 1 of 0-4" in status(app)
+        await pilot.press("g", *"4", "enter")
+        await pilot.pause()
+        assert "tick 4 of 0-4" in status(app)
+        assert [r[2] for r in event_rows(app)] == ["a0", "a1", "a2", "(world)"]
+        await pilot.press("right")  # already at the last tick: stays
+        assert "tick 4 of 0-4" in status(app)
+        await pilot.press("home")
+        assert "tick 0 of 0-4" in status(app)
+
+
+async def test_filters_by_agent_kind_and_text(small_run):
+    app = ReplayApp(ReplayData.open(small_run.writer.path, small_run.run_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f", *"a1", "enter")
+        await pilot.pause()
+        assert [r[2] for r in event_rows(app)] == ["a1"]
+        assert "filter: agent=a1" in status(app)
+        await pilot.press("c", "k")  # kinds cycle: news, post, all
+        assert [r[3] for r in event_rows(app)] == ["news"]
+        await pilot.press("k")
+        assert [r[3] for r in event_rows(app)] == ["post", "post", "post"]
+        await pilot.press("c", "slash", *"bonjour", "enter")
+        await pilot.pause()
+        assert event_rows(app) == [] and "events of tick 0: none" in screen_text(app)
+        await pilot.press("n")  # the next tick where the search matches
+        assert "tick 3 of 0-4" in status(app)
+        assert all("bonjour" in r[4] for r in event_rows(app)) and len(event_rows(app)) == 3
+
+
+async def test_agent_drill_down_shows_persona_states_and_llm_calls(small_run):
+    app = ReplayApp(ReplayData.open(small_run.writer.path, small_run.run_id), start_tick=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "a")  # the second event: agent a1
+        await pilot.pause()
+        assert isinstance(app.screen, AgentScreen)
+        screen = screen_text(app)
+        assert "agent a1" in screen and "Name a1" in screen and "a1 likes tea" in screen
+        assert "LLM calls (5)" in screen and "tick 0, say something" in screen and "10→5 tokens" in screen
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AgentScreen) and "tick 2 of 0-4" in status(app)
+
+
+async def test_play_advances_until_the_end_of_a_finished_run(small_run):
+    app = ReplayApp(ReplayData.open(small_run.writer.path, small_run.run_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        assert "playing 1 ticks/s" in status(app)
+        await pilot.press("plus", "plus")
+        assert "playing 5 ticks/s" in status(app)
+        await pilot.pause(1.5)
+        assert "tick 4 of 0-4" in status(app) and "playing" not in status(app)
+
+
+async def test_metrics_panel_shows_the_value_at_the_selected_tick(small_run):
+    app = ReplayApp(ReplayData.open(small_run.writer.path, small_run.run_id), start_tick=3)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert re.search(r"mood .*0\.75 @t3", screen_text(app))
+
+
+async def test_follows_a_run_while_it_is_written(builder):
+    builder.tick()
+    app = ReplayApp(ReplayData.open(builder.writer.path, builder.run_id), poll_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "tick 0 of 0-0" in status(app) and "following" in status(app)
+        builder.tick(said="fresh")
+        builder.tick(said="fresher")
+        await pilot.pause(0.3)
+        assert "tick 2 of 0-2" in status(app)
+        assert "fresher from a0 at 2" in screen_text(app)
