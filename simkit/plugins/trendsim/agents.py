@@ -1,0 +1,259 @@
+"""Agent cognition: LangGraph graphs compiled once per agent type.
+
+A normal user walks one visit page by page (at most 4 actions). Per step, `faithful`
+makes the paper's separate calls (perceive the page; decide from the impression; write a
+comment or reply, or choose which comment to open, when the action needs it; four
+reflections that rewrite memory, opinion, emotion and social confidence), while `fused`
+asks for all of it in one structured call. Attackers have no state and follow a fixed
+script: enter, post one poisoning comment imitating their prototype, leave.
+
+Documented fallbacks (a bad answer never stops a visit): a failed perception uses the
+page title as the impression; a failed decision takes the page's fallback action (see
+`pages.py`); a failed or empty comment/reply text does the same; a failed choice opens the
+first comment shown; a failed reflection keeps the previous value (the authors' code
+resets it to 0.5, which reads a parse failure as a mood swing); a failed attacker call
+posts the prototype sentence itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from simkit.agents.graph import compile_once
+from simkit.agents.prompts import PromptLibrary
+from simkit.llm.client import LLMClient
+from simkit.personas.model import Persona
+from simkit.plugins.trendsim import answers
+from simkit.plugins.trendsim.pages import MAIN, NEEDS_TEXT, Step, Visit
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+PROMPTS = PromptLibrary(PROMPTS_DIR)
+
+
+@dataclass
+class Mind:
+    """A normal user's short-term state (the paper's short-term memory)."""
+
+    memory: str = ""
+    opinion: str = ""
+    emotion: float = 0.5
+    social_confidence: float = 0.5
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Walk:
+    """What one visit produced: its steps with their sim times, and the visitor's new state."""
+
+    steps: list[tuple[Step, datetime]]
+    end: datetime
+    mind: Mind | None = None
+    shown: int = 0  # comments shown on topic pages
+    shown_attack: int = 0  # of which written by attackers
+
+
+@dataclass
+class Attacker:
+    type: str
+    role: str
+    prototype: str
+
+
+class VisitState(TypedDict, total=False):
+    llm: LLMClient
+    expose: Callable[..., None]
+    speed: float
+    visit: Visit
+    now: datetime
+    persona: Persona
+    mind: Mind
+    attacker: Attacker
+    page: dict
+    page_text: str
+    impression: str
+    proposed: str | None
+    text: str | None
+    index: Any
+    walk: Walk
+
+
+# -- helpers shared by the nodes --------------------------------------------------------
+def show(state: VisitState) -> dict:
+    """Render the current page, spend its reading time, and record it as an exposure."""
+    visit, walk = state["visit"], state["walk"]
+    page = visit.page()
+    text = PROMPTS.render("page.j2", page=page)
+    now = state["now"] + timedelta(seconds=round(len(text) / state["speed"]))
+    state["expose"](visit.visitor, exposure(page), sim_time=now)
+    if page["page"] == MAIN:
+        walk.shown += len(page["comments"])
+        walk.shown_attack += sum(1 for c in page["comments"] if c["attack"])
+    return {"page": page, "page_text": text, "now": now, "proposed": None, "text": None, "index": None}
+
+
+def exposure(page: dict) -> dict:
+    """What is stored in `exposures`: the page without the topic's long texts."""
+    return {k: v for k, v in page.items() if k not in ("content", "brief", "title")}
+
+
+def user_messages(state: VisitState, template: str, **values: Any) -> list[dict[str, str]]:
+    return PROMPTS.messages(
+        "persona.j2", template, persona=state["persona"], me=state["mind"],
+        page_text=state.get("page_text", ""), impression=state.get("impression", ""),
+        actions=state["visit"].valid_actions(), **values,
+    )
+
+
+def advance(state: VisitState) -> dict:
+    """Take the decided action on the visitor's view (falling back when it cannot be done)."""
+    visit, proposed = state["visit"], state.get("proposed")
+    if visit.resolve(proposed) in NEEDS_TEXT and not state.get("text"):
+        proposed = None
+    step = visit.take(proposed, text=state.get("text"), index=state.get("index"))
+    state["walk"].steps.append((step, state["now"]))
+    return {}
+
+
+def _again(state: VisitState) -> str:
+    return END if state["visit"].done else "show"
+
+
+# -- faithful: the paper's separate calls ------------------------------------------------
+async def perceive(state: VisitState) -> dict:
+    ans = await state["llm"].complete(user_messages(state, "perceive.j2"), schema=answers.Perception, purpose="trendsim.perceive")
+    return {"impression": ans.parsed.impression if ans.ok else state["page"].get("title", "")}
+
+
+async def decide(state: VisitState) -> dict:
+    schema = answers.decision_model(state["visit"].valid_actions())
+    ans = await state["llm"].complete(user_messages(state, "decide.j2"), schema=schema, purpose="trendsim.decide")
+    return {"proposed": ans.parsed.action if ans.ok else None}
+
+
+async def write(state: VisitState) -> dict:
+    visit = state["visit"]
+    action = visit.resolve(state.get("proposed"))
+    if action in NEEDS_TEXT:
+        target = state["page"].get("text", "") if action == "reply" else ""
+        msgs = user_messages(state, "write.j2", action=action, title=visit.world.topic.title, target=target)
+        ans = await state["llm"].complete(msgs, schema=answers.Writing, purpose="trendsim.write")
+        return {"text": ans.parsed.text.strip() if ans.ok else None}
+    if action == "open_comment":
+        comments = [c for c in state["page"]["comments"] if c["cid"] is not None]
+        msgs = user_messages(state, "choose.j2", comments=comments)
+        ans = await state["llm"].complete(msgs, schema=answers.Choice, purpose="trendsim.choose")
+        return {"index": ans.parsed.comment_index if ans.ok else None}
+    return {}
+
+
+async def reflect(state: VisitState) -> dict:
+    """The four reflection calls (independent given impression and action, so concurrent)."""
+    action = state["visit"].resolve(state.get("proposed"))
+    title = state["visit"].world.topic.title
+    calls = [
+        ("reflect_memory.j2", answers.MemoryUpdate, "trendsim.reflect.memory"),
+        ("reflect_opinion.j2", answers.OpinionUpdate, "trendsim.reflect.opinion"),
+        ("reflect_emotion.j2", answers.EmotionUpdate, "trendsim.reflect.emotion"),
+        ("reflect_confidence.j2", answers.ConfidenceUpdate, "trendsim.reflect.confidence"),
+    ]
+    results = await asyncio.gather(
+        *(state["llm"].complete(user_messages(state, t, action=action, title=title), schema=s, purpose=p) for t, s, p in calls)
+    )
+    old = state["mind"]
+    memory, opinion, emotion, confidence = (r.parsed if r.ok else None for r in results)
+    return {
+        "mind": Mind(
+            memory=memory.memory if memory else old.memory,
+            opinion=opinion.opinion if opinion else old.opinion,
+            emotion=emotion.emotion / 100 if emotion else old.emotion,
+            social_confidence=confidence.social_confidence / 100 if confidence else old.social_confidence,
+        )
+    }
+
+
+# -- fused: one structured call per step -------------------------------------------------
+async def fused_step(state: VisitState) -> dict:
+    schema = answers.fused_model(state["visit"].valid_actions())
+    ans = await state["llm"].complete(user_messages(state, "fused.j2"), schema=schema, purpose="trendsim.step")
+    if not ans.ok:
+        return {"proposed": None}
+    a = ans.parsed
+    return {
+        "impression": a.impression,
+        "proposed": a.action,
+        "text": a.text.strip() or None,
+        "index": a.comment_index,
+        "mind": Mind(a.memory, a.opinion, a.emotion / 100, a.social_confidence / 100),
+    }
+
+
+@compile_once
+def faithful_graph():
+    g = StateGraph(VisitState)
+    for name, fn in (("show", show), ("perceive", perceive), ("decide", decide), ("write", write), ("reflect", reflect), ("advance", advance)):
+        g.add_node(name, fn)
+    g.add_edge(START, "show")
+    g.add_edge("show", "perceive")
+    g.add_edge("perceive", "decide")
+    g.add_edge("decide", "write")
+    g.add_edge("write", "reflect")
+    g.add_edge("reflect", "advance")
+    g.add_conditional_edges("advance", _again, ["show", END])
+    return g.compile()
+
+
+@compile_once
+def fused_graph():
+    g = StateGraph(VisitState)
+    g.add_node("show", show)
+    g.add_node("step", fused_step)
+    g.add_node("advance", advance)
+    g.add_edge(START, "show")
+    g.add_edge("show", "step")
+    g.add_edge("step", "advance")
+    g.add_conditional_edges("advance", _again, ["show", END])
+    return g.compile()
+
+
+# -- attackers ---------------------------------------------------------------------------
+async def poison(state: VisitState) -> dict:
+    """Enter, read the topic page, post one comment imitating the prototype, leave."""
+    visit, attacker = state["visit"], state["attacker"]
+    state = {**state, **show(state)}
+    visit.take("enter")
+    state["walk"].steps.append((visit.steps[-1], state["now"]))
+    state = {**state, **show(state)}
+    msgs = PROMPTS.messages(None, "attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
+    ans = await state["llm"].complete(msgs, schema=answers.PoisonComment, purpose="trendsim.attack")
+    text = ans.parsed.comment.strip() if ans.ok and ans.parsed.comment.strip() else attacker.prototype
+    for action in ("comment", "leave"):
+        visit.take(action, text=text)
+        state["walk"].steps.append((visit.steps[-1], state["now"]))
+    return {"now": state["now"]}
+
+
+@compile_once
+def attacker_graph():
+    g = StateGraph(VisitState)
+    g.add_node("poison", poison)
+    g.add_edge(START, "poison")
+    g.add_edge("poison", END)
+    return g.compile()
+
+
+async def walk_visit(graph, **state: Any) -> Walk:
+    """Run one visit through `graph`; returns what it produced."""
+    walk = Walk(steps=[], end=state["now"], mind=state.get("mind"))
+    out = await graph.ainvoke({**state, "walk": walk}, {"recursion_limit": 200})
+    walk.end = out["now"]
+    walk.mind = out.get("mind")
+    return walk
+
