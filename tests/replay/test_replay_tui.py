@@ -124,3 +124,18 @@ async def test_follows_a_run_while_it_is_written(builder):
         await pilot.pause(0.3)
         assert "tick 2 of 0-2" in status(app)
         assert "fresher from a0 at 2" in screen_text(app)
+
+
+async def test_a_real_plugin_run_through_the_viewer(townhall_run):
+    db, run_id = townhall_run
+    data = ReplayData.open(db, run_id)
+    app = ReplayApp(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("end")
+        assert "tick 5 of 0-5" in status(app) and "[finished]" in status(app)
+        assert len(event_rows(app)) == data.events(5).total
+        assert "was shown" in screen_text(app) and "mood.mean" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "persona" in screen_text(app) and "answer" in screen_text(app)
