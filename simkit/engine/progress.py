@@ -65,6 +65,13 @@ class RunProgress:
         return Group(head, bar, line)
 
 
+def format_value(value: float) -> str:
+    """Counts as integers with separators, everything else to 4 significant digits."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
 def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = None, max_metrics: int = 24) -> Table:
     table = Table(title=f"run {run['run_id']}", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
@@ -85,7 +92,7 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
     shown = [m for m in metrics if m["tick"] == -1 and not m["name"].startswith("llm.")]
     for m in shown[:max_metrics]:
         labels = m["labels_json"] if m["labels_json"] not in (None, "{}") else ""
-        table.add_row(f"{m['name']} {labels}".strip(), f"{m['value']:.4g}")
+        table.add_row(f"{m['name']} {labels}".strip(), format_value(m["value"]))
     if len(shown) > max_metrics:
         table.add_row("...", f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}")
     return table
