@@ -65,15 +65,20 @@ def stable_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def request_hash(model: str, request: LLMRequest, slot: str) -> str:
+def request_hash(model: str, request: LLMRequest) -> str:
+    """Hash of what determines an answer: model, messages, schema and sampling params."""
     payload = {
         "model": model,
         "messages": request.messages,
         "schema": request.schema_json,
         "params": {"temperature": request.temperature, "max_tokens": request.max_tokens},
-        "slot": slot,
     }
     return hashlib.sha256(stable_json(payload).encode()).hexdigest()
+
+
+def slot_hash(base: str, slot: str) -> str:
+    """The cache key: the request hash plus the sample slot (agent, n)."""
+    return hashlib.sha256(f"{base}|{slot}".encode()).hexdigest()
 
 
 class LLMClient:
@@ -173,10 +178,10 @@ class LLMClient:
         return completion
 
     async def _ask(self, request: LLMRequest) -> Completion:
-        base = request_hash(self.model, request, "")
+        base = request_hash(self.model, request)
         n = self._slots[(request.agent_id, base)]
         self._slots[(request.agent_id, base)] += 1
-        key = request_hash(self.model, request, f"{request.agent_id}#{n}")
+        key = slot_hash(base, f"{request.agent_id}#{n}")
         seed = int(key[:8], 16) ^ (self.seed & 0xFFFFFFFF)
         request = LLMRequest(**{**request.__dict__, "seed": seed})
 
