@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from rich.console import Console, Group
@@ -91,8 +92,9 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
         table.add_row("wall time", f"{wall_seconds:.1f} s")
     shown = [m for m in metrics if m["tick"] == -1 and not m["name"].startswith("llm.")]
     for m in shown[:max_metrics]:
-        labels = m["labels_json"] if m["labels_json"] not in (None, "{}") else ""
-        table.add_row(f"{m['name']} {labels}".strip(), format_value(m["value"]))
+        labels = json.loads(m["labels_json"] or "{}")
+        name = m["name"] + (f"[{','.join(f'{k}={v}' for k, v in labels.items())}]" if labels else "")
+        table.add_row(name, format_value(m["value"]))
     if len(shown) > max_metrics:
         table.add_row("...", f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}")
     return table
