@@ -93,7 +93,7 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
     shown = [m for m in metrics if m["tick"] == -1 and not m["name"].startswith("llm.")]
     for m in shown[:max_metrics]:
         labels = json.loads(m["labels_json"] or "{}")
-        name = m["name"] + (f"[{','.join(f'{k}={v}' for k, v in labels.items())}]" if labels else "")
+        name = m["name"] + ("{" + ",".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else "")
         table.add_row(name, format_value(m["value"]))
     if len(shown) > max_metrics:
         table.add_row("...", f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}")
