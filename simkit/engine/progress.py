@@ -75,7 +75,7 @@ def format_value(value: float) -> str:
 
 def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = None, max_metrics: int = 24) -> Table:
     table = Table(title=f"run {run['run_id']}", show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
+    table.add_column("what", style="bold", overflow="fold")
     table.add_column("value")
     table.add_row("scenario", f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})")
     table.add_row("status", str(run["status"]) + (f": {run['error']}" if run.get("error") else ""))
