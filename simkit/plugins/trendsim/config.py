@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from simkit.config import StrictModel, parse_duration
 
 ATTACK_TYPES = ("antisocial", "trolling", "rumor")
 AttackType = Literal["antisocial", "trolling", "rumor"]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]  # "4h", "90m", 14400
 
 
 class KernelConfig(StrictModel):
@@ -32,13 +33,8 @@ class AttackConfig(StrictModel):
 
     share: float = Field(default=0.0, ge=0.0, lt=1.0, description="0, 0.1, 0.3, 0.5 are the paper's SE, PA-10, PA-30, PA-50")
     mix: dict[AttackType, float] = Field(default_factory=lambda: {t: 1.0 for t in ATTACK_TYPES})
-    period: timedelta = Field(default=timedelta(hours=4), description="gap between an attacker's visits")
+    period: Duration = Field(default=timedelta(hours=4), description="gap between an attacker's visits")
     first_within: float = Field(default=0.1, gt=0, le=1, description="first visit within this fraction of the lifecycle")
-
-    @field_validator("period", mode="before")
-    @classmethod
-    def _period(cls, value: Any) -> timedelta:
-        return parse_duration(value)
 
     @field_validator("mix")
     @classmethod
@@ -59,18 +55,13 @@ class TrendSimConfig(StrictModel):
     topic: str = Field(default="marathon-hospital", description="topic id from data/topics.yaml")
     cognition: Literal["faithful", "fused"] = "fused"
     time_mode: Literal["paper", "code"] = "paper"
-    code_window: timedelta = Field(default=timedelta(hours=4), description="time_mode=code: visits fall in [start, start + window]")
+    code_window: Duration = Field(default=timedelta(hours=4), description="time_mode=code: visits fall in [start, start + window]")
     kernel: KernelConfig = KernelConfig()
     max_actions_per_visit: int = Field(default=4, ge=1, le=20)
     page_size: int = Field(default=4, ge=1, le=20)
     reading_speed: float = Field(default=25.0, gt=0, description="characters per second; a page costs len(page)/speed seconds")
     attack: AttackConfig = AttackConfig()
     censorship: CensorshipConfig = CensorshipConfig()
-
-    @field_validator("code_window", mode="before")
-    @classmethod
-    def _window(cls, value: Any) -> timedelta:
-        return parse_duration(value)
 
     @field_validator("topic")
     @classmethod
