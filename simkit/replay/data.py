@@ -138,6 +138,7 @@ class ReplayData:
         self.first_tick = 0
         self._kinds: list[str] | None = None
         self._agents: dict[str, dict] | None = None
+        self._counts: dict[Filters, dict[int, int]] = {}
         self.refresh()
 
     @classmethod
@@ -156,7 +157,11 @@ class ReplayData:
         lo, hi = self.db.execute("select min(tick), max(tick) from ticks where run_id = ?", [self.run_id]).fetchone()
         self.first_tick = lo if lo is not None else 0
         self.last_tick = hi if hi is not None else -1
-        return (self.last_tick, self.run.get("status")) != before
+        changed = (self.last_tick, self.run.get("status")) != before
+        if changed:  # the run's last tick may have grown (finish() appends to it): count it again
+            for known in self._counts.values():
+                known.pop(before[0], None)
+        return changed
 
     @property
     def plugin(self) -> str:
@@ -180,13 +185,24 @@ class ReplayData:
         return found[0] if found else None
 
     def event_counts(self, start: int, stop: int, filters: Filters = Filters()) -> dict[int, int]:
-        """Events per tick in [start, stop] that match `filters` (for the timeline)."""
-        cond, params = filters.where()
-        rows = self.db.execute(
-            f"select tick, count(*) from events where run_id = ? and tick between ? and ?{cond} group by tick",
-            [self.run_id, start, stop, *params],
-        )
-        return dict(rows.fetchall())
+        """Events per tick in [start, stop] that match `filters` (for the timeline).
+
+        A committed tick never changes, so each count is computed once per filter; a tick of
+        100,000 events costs milliseconds to count, and the timeline asks on every step."""
+        if filters not in self._counts and len(self._counts) >= 8:
+            self._counts.clear()
+        known = self._counts.setdefault(filters, {})
+        stop = min(stop, self.last_tick)  # a tick not committed yet must not be cached as empty
+        missing = [t for t in range(start, stop + 1) if t not in known]
+        if missing:
+            cond, params = filters.where()
+            rows = self.db.execute(
+                f"select tick, count(*) from events where run_id = ? and tick between ? and ?{cond} group by tick",
+                [self.run_id, missing[0], missing[-1], *params],
+            )
+            known.update({t: 0 for t in missing})
+            known.update(rows.fetchall())
+        return {t: known[t] for t in range(start, stop + 1) if known[t]}
 
     def next_match(self, tick: int, filters: Filters, step: int = 1) -> int | None:
         """The nearest tick after (step=1) or before (step=-1) `tick` with an event matching `filters`."""
@@ -314,11 +330,13 @@ class ReplayData:
             "select name, labels_json, tick, value from metrics where run_id = ? and tick >= ? order by name, labels_json, tick",
             [self.run_id, since],
         )
-        out: dict[str, Series] = {}
+        by_raw: dict[tuple[str, str], Series] = {}
         for name, labels, tick, value in rows:
-            series = Series(name, _loads(labels) or {})
-            out.setdefault(series.key, series).points.append((tick, value))
-        return out
+            series = by_raw.get((name, labels))
+            if series is None:
+                series = by_raw[(name, labels)] = Series(name, _loads(labels) or {})
+            series.points.append((tick, value))
+        return {series.key: series for series in by_raw.values()}
 
     def final_metrics(self) -> dict[str, float]:
         """The run's final metrics (stored at tick -1 when the run finished)."""

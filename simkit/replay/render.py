@@ -104,21 +104,35 @@ def plain(block: Block) -> str:
 
 
 def to_rich(block: Block) -> RenderableType:
-    """A rich renderable of the block; run text is always a `Text`, never parsed as markup."""
+    """A rich renderable of the block; run text is always a `Text`, never parsed as markup.
+    Blocks without sections become one `Text` (cheap to lay out on every step)."""
+    if "section" in block:
+        return Panel(Group(*(to_rich(b) for b in block["body"])), title=Text(block["section"]), title_align="left")
+    if "list" in block and any(_boxed(child) for child in block["list"]):
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True, justify="right")
+        grid.add_column()
+        for marker, child in zip(_markers(block), block["list"]):
+            grid.add_row(Text(marker), to_rich(child))
+        return grid
+    return _as_text(block)
+
+
+def _boxed(block: Block) -> bool:
+    return "section" in block or ("list" in block and any(_boxed(child) for child in block["list"]))
+
+
+def _markers(block: Block) -> list[str]:
+    return [f"{n}." if block.get("ordered") else "•" for n in range(1, len(block["list"]) + 1)]
+
+
+def _as_text(block: Block) -> Text:
     if "text" in block:
         return Text(block["text"], style=STYLES.get(block.get("style"), ""))
     if "fields" in block:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(overflow="fold")
-        for key, value in block["fields"]:
-            grid.add_row(Text(key), Text(value))
-        return grid
-    if "list" in block:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True, justify="right")
-        grid.add_column(overflow="fold")
-        for n, child in enumerate(block["list"], 1):
-            grid.add_row(Text(f"{n}." if block.get("ordered") else "•"), to_rich(child))
-        return grid
-    return Panel(Group(*(to_rich(b) for b in block["body"])), title=Text(block["section"]), title_align="left")
+        return Text("\n").join(Text.assemble((key, "bold"), " ", value) for key, value in block["fields"])
+    lines = []
+    for marker, child in zip(_markers(block), block["list"]):
+        for i, line in enumerate(_as_text(child).split("\n")):
+            lines.append(Text.assemble((marker if i == 0 else " " * len(marker), "dim"), " ", line))
+    return Text("\n").join(lines)

@@ -16,15 +16,16 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static
+from textual.widgets import Footer, Input, Label, Sparkline, Static
 
 from simkit.replay.data import Event, Filters, ReplayData, Series
+from simkit.replay.event_list import EventList, header
 from simkit.replay.render import Renderer, plain, renderer_for, to_rich, value_block
 
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 EVENT_PAGE = 200
-SHOWN_EXPOSURES = 50
-SUMMARY_CHARS = 90
+SUMMARY_CHARS = 200
+SHOWN_EXPOSURES = 12
 
 
 class Prompt(ModalScreen[str | None]):
@@ -93,17 +94,6 @@ def _call_view(call) -> Panel:
     return Panel(Group(*parts), title=Text(title), title_align="left")
 
 
-class EventTable(DataTable):
-    """The events of the tick; left/right/home/end move through ticks, not through cells."""
-
-    BINDINGS = [
-        Binding("left", "app.step(-1)", show=False),
-        Binding("right", "app.step(1)", show=False),
-        Binding("home", "app.goto_first", show=False),
-        Binding("end", "app.goto_last", show=False),
-    ]
-
-
 class ReplayApp(App):
     """`simkit replay RUN_ID`."""
 
@@ -140,6 +130,7 @@ class ReplayApp(App):
         self.filters = Filters()
         self.offset = 0
         self.events: list[Event] = []
+        self.detail_of: Event | None = None
         self.speed = 1.0
         self.player = None
         self.follow = data.live
@@ -153,7 +144,9 @@ class ReplayApp(App):
         with Horizontal(id="main"):
             yield Static(id="timeline")
             with Vertical(id="middle"):
-                yield EventTable(id="events", cursor_type="row", zebra_stripes=True)
+                with Vertical(id="events-box"):
+                    yield Static(header(), id="events-header")
+                    yield EventList(id="events")
                 yield Static(id="page-info")
                 with VerticalScroll(id="exposures-box"):
                     yield Static(id="exposures")
@@ -163,9 +156,8 @@ class ReplayApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#events", DataTable)
-        table.add_columns("#", "time", "agent", "kind", "what happened")
-        table.border_title = "events"
+        table = self.query_one("#events", EventList)
+        self.query_one("#events-box").border_title = "events"
         self.query_one("#timeline").border_title = "timeline"
         self.query_one("#exposures-box").border_title = "exposures: what each agent was shown"
         self.query_one("#detail-box").border_title = "event"
@@ -178,21 +170,21 @@ class ReplayApp(App):
 
     # -- drawing ------------------------------------------------------------------------------
     def show_tick(self) -> None:
-        """Redraw everything that depends on the current tick and filters."""
+        """Redraw everything that depends on the current tick and filters (one screen update)."""
+        with self.batch_update():
+            self._draw_tick()
+
+    def _draw_tick(self) -> None:
         data, tick = self.data, self.tick
         page = data.events(tick, self.filters, self.offset, EVENT_PAGE)
         self.events = page.rows
-        table = self.query_one("#events", DataTable)
-        table.clear()
-        for e in self.events:
-            summary = plain(self.renderer.event(e))
-            table.add_row(
-                Text(str(e.seq)), Text(e.sim_time[11:19]), Text(e.agent_id or "(world)"), Text(e.kind),
-                Text(summary[:SUMMARY_CHARS] + ("…" if len(summary) > SUMMARY_CHARS else "")),
-            )
+        self.query_one("#events", EventList).set_rows([
+            (str(e.seq), e.sim_time[11:19], e.agent_id or "(world)", e.kind, plain(self.renderer.event(e))[:SUMMARY_CHARS])
+            for e in self.events
+        ])
         shown = f"{page.offset + 1}-{page.offset + len(page.rows)} of {page.total:,}" if page.rows else "none"
         more = "  ([ / ] for more)" if page.total > EVENT_PAGE else ""
-        self.query_one("#page-info", Static).update(Text(f"events of tick {tick}: {shown}{more}", style="dim"))
+        self.query_one("#page-info", Static).update(Text(f"events of tick {tick}: {shown}{more}", style="dim"), layout=False)
         self._show_exposures()
         self._show_detail()
         self._show_timeline()
@@ -217,7 +209,7 @@ class ReplayApp(App):
             shown = ", ".join(x for x in (f"agent={f.agent}" * bool(f.agent), f"kind={f.kind}" * bool(f.kind),
                                           f"text={f.text!r}" * bool(f.text)) if x)
             parts.append((f"  filter: {shown}", "bold yellow"))
-        self.query_one("#status", Static).update(Text.assemble(*parts))
+        self.query_one("#status", Static).update(Text.assemble(*parts), layout=False)
 
     def _show_timeline(self) -> None:
         widget = self.query_one("#timeline", Static)
@@ -225,12 +217,12 @@ class ReplayApp(App):
         start = max(self.data.first_tick, self.tick - half)
         stop = min(self.data.last_tick, start + 2 * half)
         counts = self.data.event_counts(start, stop, self.filters)
-        table = Table("tick", "time", "ev", box=None, padding=(0, 1), show_edge=False)
+        lines = [Text(f"{'tick':>6} {'time':<5} {'events':>7}", style="bold")]
         for t in self.data.ticks(start, stop):
             n = counts.get(t.tick, 0)
             style = "reverse bold" if t.tick == self.tick else ("dim" if not n else "")
-            table.add_row(Text(str(t.tick)), Text(t.sim_time[11:16]), Text(str(n)), style=style)
-        widget.update(table)
+            lines.append(Text(f"{t.tick:>6} {t.sim_time[11:16]:<5} {n:>7,}", style=style))
+        widget.update(Text("\n").join(lines), layout=False)
 
     def _show_exposures(self) -> None:
         page = self.data.exposures(self.tick, self.filters, 0, SHOWN_EXPOSURES)
@@ -244,7 +236,7 @@ class ReplayApp(App):
 
     def _show_detail(self) -> None:
         widget = self.query_one("#detail", Static)
-        event = self.selected_event()
+        event = self.detail_of = self.selected_event()
         if event is None:
             widget.update(Text("no event selected", style="dim"))
             return
@@ -272,16 +264,16 @@ class ReplayApp(App):
     def _show_metric_values(self) -> None:
         for key, (_spark, value) in self.sparklines.items():
             v = self.series[key].value_at(self.tick)
-            value.update(Text(f"{v:.4g} @t{self.tick}" if v is not None else "–"))
+            value.update(Text(f"{v:.4g} @t{self.tick}" if v is not None else "–"), layout=False)
 
     def selected_event(self) -> Event | None:
-        table = self.query_one("#events", DataTable)
         if not self.events:
             return None
-        return self.events[min(max(table.cursor_row, 0), len(self.events) - 1)]
+        return self.events[min(max(self.query_one("#events", EventList).cursor, 0), len(self.events) - 1)]
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
-        self._show_detail()
+    def on_event_list_highlighted(self, _event: EventList.Highlighted) -> None:
+        if self.selected_event() != self.detail_of:
+            self._show_detail()
 
     # -- following a live run -------------------------------------------------------------------
     def poll(self) -> None:

@@ -74,9 +74,11 @@ def test_a_run_still_being_written_is_followed(builder):
     data = open_run(builder)
     assert data.live and data.last_tick == 0
     assert data.refresh() is False
+    assert data.event_counts(0, 5) == {0: 4}
     builder.tick(said="later")
     assert data.refresh() is True
     assert data.last_tick == 1 and data.events(1, Filters(text="later")).total == 3
+    assert data.event_counts(0, 5) == {0: 4, 1: 4}
     builder.finish()
     assert data.refresh() is True and not data.live
 

@@ -34,8 +34,7 @@ def status(app) -> str:
 
 
 def event_rows(app) -> list[list[str]]:
-    table = app.query_one("#events")
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return [list(row) for row in app.query_one("#events").rows]
 
 
 async def test_steps_through_ticks_and_jumps(small_run):

@@ -1,0 +1,158 @@
+"""Replay viewer speed on large runs (not a timed test; prints a table).
+
+1. Terminal viewer on a synthesized run with 1,000,000 events: time to open (database
+   opened, first tick drawn) and time per step to the next tick, measured through textual's
+   headless pilot. Two shapes: many small ticks, and few huge ones.
+2. HTML report of a 10,000-event run: build time, file size, and load time in headless
+   Chromium (navigation until the page's script has drawn the first tick).
+
+Rows are synthesized straight into a database with the real schema (sqlite-utils), as the
+engine would have written them; the run itself is not simulated.
+
+    /work/venv/bin/python bench/replay_bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+from simkit.replay.data import ReplayData
+from simkit.replay.html import write_report
+from simkit.replay.tui import ReplayApp
+from simkit.store.schema import ensure_schema
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+WORDS = "the vote is close and people share what they read about the topic today".split()
+
+
+def synthesize(path: Path, run_id: str, ticks: int, events_per_tick: int, agents: int) -> None:
+    """A run of `ticks` x `events_per_tick` events; every tenth event also has an exposure,
+    an LLM call and a state snapshot; five metrics per tick."""
+    db = sqlite_utils.Database(path)
+    db.enable_wal()
+    ensure_schema(db)
+    db["runs"].insert({"run_id": run_id, "scenario": "bench", "plugin": "bench", "config_json": "{}", "seed": 0,
+                       "status": "finished", "ticks_total": ticks, "last_tick": ticks - 1, "model": "synthetic"})
+    db["agents"].insert_all(
+        {"run_id": run_id, "agent_id": f"u{a:05d}", "kind": "user", "persona_id": f"p{a}",
+         "persona_json": json.dumps({"name": f"User {a}", "narrative": " ".join(WORDS)})}
+        for a in range(agents)
+    )
+
+    def text(n: int) -> str:
+        return " ".join(WORDS[(n + k) % len(WORDS)] for k in range(12))
+
+    def rows(kind: str):
+        for t in range(ticks):
+            when = f"2025-01-01T{t // 60 % 24:02d}:{t % 60:02d}:00"
+            for s in range(events_per_tick):
+                if kind != "events" and s % 10:
+                    continue
+                n = t * events_per_tick + s
+                agent = f"u{n % agents:05d}"
+                if kind == "events":
+                    yield {"run_id": run_id, "tick": t, "seq": s, "sim_time": when, "agent_id": agent,
+                           "kind": ("post", "like", "comment")[n % 3], "payload_json": json.dumps({"text": text(n), "n": n})}
+                elif kind == "exposures":
+                    yield {"run_id": run_id, "tick": t, "seq": s // 10, "sim_time": when, "agent_id": agent,
+                           "items_json": json.dumps([text(n + k) for k in range(5)])}
+                elif kind == "llm_calls":
+                    yield {"run_id": run_id, "tick": t, "seq": s // 10, "agent_id": agent, "purpose": "act",
+                           "request_hash": f"{n:x}", "model": "synthetic", "params_json": "{}",
+                           "messages_json": json.dumps([{"role": "user", "content": text(n) * 4}]),
+                           "response_json": json.dumps({"text": text(n + 1)}), "parsed_ok": 1, "tokens_in": 60,
+                           "tokens_out": 12, "latency_ms": 20.0, "cached": 0, "attempts": 1}
+                else:
+                    yield {"run_id": run_id, "tick": t, "agent_id": agent, "state_json": json.dumps({"n": n})}
+
+    with db.conn:
+        for table in ("events", "exposures", "llm_calls", "agent_state"):
+            db[table].insert_all(rows(table), batch_size=2000, replace=table == "agent_state")
+        db["ticks"].insert_all({"run_id": run_id, "tick": t, "sim_time": f"2025-01-01T{t // 60 % 24:02d}:{t % 60:02d}:00",
+                                "active_agents": events_per_tick, "committed_at": ""} for t in range(ticks))
+        db["metrics"].insert_all({"run_id": run_id, "tick": t, "name": f"m{k}", "value": (t * (k + 1)) % 17, "labels_json": "{}"}
+                                 for t in range(ticks) for k in range(5))
+    db.close()
+
+
+async def measure_viewer(path: Path, run_id: str, steps: int) -> tuple[float, list[float]]:
+    """(seconds to open and draw the first tick, seconds per step) through the pilot."""
+    started = time.perf_counter()
+    app = ReplayApp(ReplayData.open(path, run_id))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        opened = time.perf_counter() - started
+        per_step = []
+        for _ in range(steps):
+            before = app.tick
+            t0 = time.perf_counter()
+            await pilot.press("right")
+            assert app.tick == before + 1
+            per_step.append(time.perf_counter() - t0)
+    return opened, per_step
+
+
+def measure_html(path: Path, run_id: str, out: Path) -> dict:
+    t0 = time.perf_counter()
+    size = write_report(ReplayData.open(path, run_id), out)
+    built = time.perf_counter() - t0
+    result = {"build_s": built, "size_bytes": size, "load_s": None}
+    if not CHROMIUM.exists():
+        return result
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        loads = []
+        for _ in range(3):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(out.as_uri())
+            page.wait_for_selector("body[data-ready='1']")
+            loads.append(time.perf_counter() - t0)
+            page.close()
+        browser.close()
+    result["load_s"] = statistics.median(loads)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="100,000 events instead of 1,000,000 (a smoke run)")
+    args = parser.parse_args()
+    total = 100_000 if args.quick else 1_000_000
+    shapes = [("many ticks", 1000, total // 1000), ("few huge ticks", 10, total // 10)]
+    with tempfile.TemporaryDirectory(prefix="simkit-replay-bench-") as tmp:
+        print(f"{'run':<34} {'open (s)':>9} {'step median (ms)':>17} {'step max (ms)':>14}")
+        for label, ticks, per_tick in shapes:
+            db = Path(tmp) / f"{ticks}.db"
+            t0 = time.perf_counter()
+            synthesize(db, "bench", ticks, per_tick, agents=2000)
+            made = time.perf_counter() - t0
+            opened, steps = asyncio.run(measure_viewer(db, "bench", min(ticks - 1, 30)))
+            name = f"{ticks * per_tick:,} events, {label} ({ticks}x{per_tick:,})"
+            print(f"{name:<34} {opened:>9.2f} {statistics.median(steps) * 1000:>17.1f} {max(steps) * 1000:>14.1f}"
+                  f"   (synthesized in {made:.0f} s, {db.stat().st_size / 1e6:.0f} MB)")
+            db.unlink()
+        db = Path(tmp) / "html.db"
+        synthesize(db, "bench", 100, 100, agents=200)
+        html = measure_html(db, "bench", Path(tmp) / "report.html")
+        load = f"{html['load_s']:.2f} s" if html["load_s"] is not None else "n/a (no /usr/bin/chromium)"
+        print(f"\nHTML report, 10,000 events (100x100, 1,000 LLM calls): size {html['size_bytes'] / 1e6:.2f} MB, "
+              f"build {html['build_s']:.2f} s, load in Chromium {load}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

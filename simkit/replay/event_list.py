@@ -1,0 +1,91 @@
+"""`EventList`: the events of a tick as fixed-width rows with a cursor.
+
+Built on textual's line API: only the visible rows are drawn, each as one `Text`, so a page
+of hundreds of events costs a few milliseconds per step (a `DataTable` measures and lays
+out every cell). Row text is always `Text`, never markup.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+COLUMNS = (("#", 6), ("time", 8), ("agent", 12), ("kind", 12), ("what happened", 0))
+
+
+def header() -> Text:
+    return Text("".join(_cell(name, width) for name, width in COLUMNS), style="bold", no_wrap=True)
+
+
+def _cell(value: str, width: int) -> str:
+    if not width:
+        return value
+    return (value if len(value) < width else value[: width - 2] + "…").ljust(width)
+
+
+class EventList(ScrollView, can_focus=True):
+    """Rows of (seq, time, agent, kind, summary); up/down move the cursor, while left/right
+    and home/end are left to the viewer (they move through ticks)."""
+
+    BINDINGS = [
+        Binding("left", "app.step(-1)", show=False),
+        Binding("right", "app.step(1)", show=False),
+        Binding("home", "app.goto_first", show=False),
+        Binding("end", "app.goto_last", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("pageup", "move(-10)", show=False),
+        Binding("pagedown", "move(10)", show=False),
+    ]
+    cursor: reactive[int] = reactive(0)
+
+    class Highlighted(Message):
+        """The cursor moved to row `index`."""
+
+        def __init__(self, index: int):
+            super().__init__()
+            self.index = index
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rows: list[tuple[str, ...]] = []
+        self._lines: list[Text] = []
+
+    def set_rows(self, rows: list[tuple[str, ...]]) -> None:
+        """Replace the rows; the cursor goes back to the first one."""
+        self.rows = rows
+        self._lines = [Text("".join(_cell(v, w) for v, (_n, w) in zip(row, COLUMNS)), no_wrap=True) for row in rows]
+        width = max((line.cell_len for line in self._lines), default=0)
+        self.virtual_size = Size(width, len(rows))
+        self.scroll_to(0, 0, animate=False)
+        self.set_reactive(EventList.cursor, 0)
+        self.refresh()
+
+    def action_move(self, delta: int) -> None:
+        if self.rows:
+            self.cursor = min(max(self.cursor + delta, 0), len(self.rows) - 1)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False)
+        self.refresh()
+        self.post_message(self.Highlighted(new))
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        index = scroll_y + y
+        if index >= len(self._lines):
+            return Strip.blank(width)
+        line, style = self._lines[index], Style()
+        if index == self.cursor:
+            style = Style(reverse=True, bold=True) if self.has_focus else Style(underline=True)
+        segments = list(line.render(self.app.console))
+        strip = Strip(Segment.apply_style(segments, post_style=style) if style else segments)
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
