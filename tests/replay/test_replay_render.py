@@ -1,0 +1,70 @@
+"""Blocks, the generic renderer, and the plugin hook that both viewers use."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from simkit.engine import registry
+from simkit.replay.data import Event, Exposure, ReplayData
+from simkit.replay.html import report_data
+from simkit.replay.render import Renderer, fields, items, plain, renderer_for, section, to_rich, value_block
+from simkit.replay.tui import ReplayApp
+from tests.replay.test_replay_tui import SIZE, screen_text
+
+
+def rendered(block) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(to_rich(block))
+    return console.export_text()
+
+
+def test_generic_views_of_payloads_and_exposures():
+    event = Event(0, 0, "", "a1", "post", {"text": "hi", "tags": ["x", "y"], "meta": {"n": 1, "deep": [1, {"k": 2}]}})
+    block = Renderer().event(event)
+    assert block == {"fields": [["text", "hi"], ["tags", "x, y"], ["meta", '{"deep": [1, {"k": 2}], "n": 1}']]}
+    shown = Renderer().exposure(Exposure(0, 0, "a1", ["first", {"by": "b", "likes": 3}]))
+    assert plain(shown) == "first | by: b  likes: 3"
+    assert value_block([]) == {"text": "(nothing)", "style": "dim"}
+
+
+def test_terminal_rendering_shows_markup_literally_and_numbers_items():
+    out = rendered(section("page [red]x[/red]", [items([fields({"text": "[bold]hi[/bold]"}), value_block("two\nlines")], ordered=True)]))
+    assert "page [red]x[/red]" in out and "text [bold]hi[/bold]" in out
+    assert "2. two" in out and "   lines" in out
+
+
+class TopicPage(Renderer):
+    def event(self, event):
+        return section(f"topic page seen by {event.agent_id}", [items([value_block(event.payload)], ordered=True)])
+
+
+class Entry:
+    def __init__(self, cls):
+        self.cls = cls
+
+    def load(self):
+        return self.cls
+
+
+def plugin_with(hook):
+    return type("FakePlugin", (), {"replay_renderer": classmethod(hook)})
+
+
+def test_a_plugin_renderer_is_used_and_a_broken_one_falls_back(monkeypatch):
+    monkeypatch.setattr(registry, "available", lambda: {"synthetic": Entry(plugin_with(lambda cls: TopicPage()))})
+    assert isinstance(renderer_for("synthetic"), TopicPage)
+    assert type(renderer_for("not-installed")) is Renderer
+    monkeypatch.setattr(registry, "available", lambda: {"synthetic": Entry(plugin_with(lambda cls: 1 / 0))})
+    assert type(renderer_for("synthetic")) is Renderer
+
+
+async def test_both_viewers_draw_the_plugin_renderer(monkeypatch, small_run):
+    monkeypatch.setattr(registry, "available", lambda: {"synthetic": Entry(plugin_with(lambda cls: TopicPage()))})
+    data = ReplayData.open(small_run.writer.path, small_run.run_id)
+    assert report_data(data, renderer_for(data.plugin))["events"][0][5]["section"] == "topic page seen by a0"
+    app = ReplayApp(data)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "topic page seen by a0" in screen_text(app)
