@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from simkit.config import StrictModel, parse_duration
+from simkit.plugins.trendsim.world import load_topics
 
 ATTACK_TYPES = ("antisocial", "trolling", "rumor")
 AttackType = Literal["antisocial", "trolling", "rumor"]
@@ -66,8 +67,6 @@ class TrendSimConfig(StrictModel):
     @field_validator("topic")
     @classmethod
     def _known_topic(cls, value: str) -> str:
-        from simkit.plugins.trendsim.world import load_topics
-
         topics = load_topics()
         if value not in topics:
             raise ValueError(f"unknown topic {value!r} (known: {', '.join(topics)})")

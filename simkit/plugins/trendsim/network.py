@@ -2,18 +2,14 @@
 
 An edge u -> v carries the number of likes and replies u gave to v's comments, so a node's
 weighted in-degree is the attention its comments drew. The same builder serves the run's
-final metrics and the GraphML export, which rebuilds the graph from the database:
-
-    python -m simkit.plugins.trendsim.network RUN_ID --db runs/simkit.db --out graph.graphml
+final metrics and the GraphML export (`export.py`), which rebuilds it from the database.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Iterable
 
-import click
 import networkx as nx
 
 INTERACTIONS = ("like_comment", "reply")
@@ -49,27 +45,3 @@ def graph_from_db(db, run_id: str) -> nx.DiGraph:
         [run_id, *INTERACTIONS],
     )
     return interaction_graph(kinds, ((r["agent_id"], json.loads(r["payload_json"])["author"], r["kind"]) for r in rows))
-
-
-@click.command()
-@click.argument("run_id")
-@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="GraphML file (default runs/RUN_ID.graphml).")
-def main(run_id: str, db: Path, out: Path | None) -> None:
-    """Write a TrendSim run's interaction network (likes and replies between agents) as GraphML."""
-    from simkit.store.reader import RunReader
-
-    reader = RunReader.open(db)
-    run_id = reader.run(run_id)["run_id"]
-    graph = graph_from_db(reader.db, run_id)
-    out = out or Path("runs") / f"{run_id}.graphml"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_graphml(graph, out)
-    click.echo(
-        f"{out}: {graph.number_of_nodes()} agents, {graph.number_of_edges()} edges, "
-        f"attackers' share of attention {attention_share(graph):.3f}"
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -93,6 +93,15 @@ def test_attack_lowers_final_emotion_because_users_saw_attacker_comments(clean, 
     assert len(drop) >= 5 and sum(drop) / len(drop) > 0.03
 
 
+@pytest.mark.parametrize("variant", ["cognition=faithful", "mode=synchronous"])
+def test_the_attack_effect_holds_in_faithful_cognition_and_synchronous_mode(workdir, variant):
+    name = variant.replace("=", "-")
+    clean = finals(run(workdir, f"{name}-clean.db", "attack.share=0", variant, "population.size=20"))
+    attacked = finals(run(workdir, f"{name}-attack.db", "attack.share=0.3", variant, "population.size=20"))
+    assert attacked["attack.exposure_share"] > 0
+    assert attacked["emotion.avg"] < clean["emotion.avg"] - 0.03
+
+
 def test_clean_run_shows_no_attacker_comments(clean):
     for (items,) in clean.execute("select items_json from exposures"):
         page = json.loads(items)
@@ -115,7 +124,7 @@ def test_graphml_export_rebuilds_the_interaction_network(workdir, attacked):
     run_id = attacked.execute("select run_id from runs").fetchone()[0]
     out = workdir / "net.graphml"
     proc = subprocess.run(
-        [sys.executable, "-m", "simkit.plugins.trendsim.network", run_id, "--db", str(workdir / "attack.db"), "--out", str(out)],
+        [sys.executable, "-m", "simkit.plugins.trendsim.export", run_id, "--db", str(workdir / "attack.db"), "--out", str(out)],
         capture_output=True, text=True, check=True,
     )
     graph = nx.read_graphml(out)
