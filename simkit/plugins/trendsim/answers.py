@@ -3,7 +3,9 @@ backends), with the paper's tolerant reading of numbers.
 
 Percentages are read like the authors' code reads them (the first integer in the answer,
 capped to 0-100), and texts are cut to a length, so a small model that writes "62%" or a
-long paragraph still yields a usable value instead of a parse failure.
+long paragraph still yields a usable value instead of a parse failure. The lengths are
+also in the schema, which bounds what a grammar-constrained local model can generate
+(the paper asks for about 40 words; a fused answer stays under ~200 tokens).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
-TEXT_LIMIT = 280
 _INT = re.compile(r"-?\d+")
 
 
@@ -37,21 +38,29 @@ def to_percent(value: Any) -> Any:
     return min(100, max(0, value)) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def clip_text(value: Any) -> Any:
-    return " ".join(value.split())[:TEXT_LIMIT] if isinstance(value, str) else value
+def clip_text(value: Any, limit: int) -> Any:
+    return " ".join(value.split())[:limit] if isinstance(value, str) else value
+
+
+def bounded_text(limit: int) -> Any:
+    """A string of at most `limit` characters; longer answers are cut, not rejected."""
+    return Annotated[str, Field(max_length=limit), BeforeValidator(functools.partial(clip_text, limit=limit))]
 
 
 Percent = Annotated[int, Field(ge=0, le=100), BeforeValidator(to_percent)]
-Text = Annotated[str, Field(max_length=TEXT_LIMIT), BeforeValidator(clip_text)]
 Index = Annotated[int, BeforeValidator(first_integer)]
+Impression = bounded_text(160)
+Said = bounded_text(200)  # a comment or a reply
+Memory = bounded_text(160)
+Opinion = bounded_text(100)
 
 
 class Perception(BaseModel):
-    impression: Text
+    impression: Impression
 
 
 class Writing(BaseModel):
-    text: Text
+    text: Said
 
 
 class Choice(BaseModel):
@@ -59,11 +68,11 @@ class Choice(BaseModel):
 
 
 class MemoryUpdate(BaseModel):
-    memory: Text
+    memory: Memory
 
 
 class OpinionUpdate(BaseModel):
-    opinion: Text
+    opinion: Opinion
 
 
 class EmotionUpdate(BaseModel):
@@ -75,7 +84,7 @@ class ConfidenceUpdate(BaseModel):
 
 
 class PoisonComment(BaseModel):
-    comment: Text
+    comment: Said
 
 
 class Verdict(BaseModel):
@@ -94,12 +103,12 @@ def fused_model(actions: tuple[str, ...]) -> type[BaseModel]:
     are in the order a model should think: look, act, write, then reflect."""
     return create_model(
         "FusedStep",
-        impression=(Text, ...),
+        impression=(Impression, ...),
         action=(Literal[actions], ...),
-        text=(Text, ""),
+        text=(Said, ""),
         comment_index=(Index, 0),
-        memory=(Text, ...),
-        opinion=(Text, ...),
+        memory=(Memory, ...),
+        opinion=(Opinion, ...),
         emotion=(Percent, ...),
         social_confidence=(Percent, ...),
     )
