@@ -196,7 +196,7 @@ class ReplayApp(App):
         info = data.tick(self.tick)
         parts = [
             (f"{run['scenario']} ", "bold"), (f"{data.run_id}  ", "dim"),
-            (f"tick {self.tick} of {data.first_tick}-{data.last_tick}", "bold"),
+            (f"tick {self.tick} of {data.first_tick}-{data.last_tick}" if data.last_tick >= 0 else "no tick committed yet", "bold"),
             (f"  {info.sim_time if info else ''}  {info.active_agents if info else 0} active", ""),
             (f"  [{run['status']}]", "green" if run["status"] == "finished" else "yellow"),
         ]

@@ -113,11 +113,13 @@ async def test_metrics_panel_shows_the_value_at_the_selected_tick(small_run):
 
 
 async def test_follows_a_run_while_it_is_written(builder):
-    builder.tick()
     app = ReplayApp(ReplayData.open(builder.writer.path, builder.run_id), poll_seconds=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert "tick 0 of 0-0" in status(app) and "following" in status(app)
+        assert "no tick committed yet" in status(app) and "following" in status(app)
+        builder.tick()
+        await pilot.pause(0.3)
+        assert "tick 0 of 0-0" in status(app)
         builder.tick(said="fresh")
         builder.tick(said="fresher")
         await pilot.pause(0.3)

@@ -94,7 +94,8 @@
     const t = ticks[state.i];
     const rows = byTick.get(t) || { events: [], exposures: [] };
     const info = simTime.get(t);
-    $("tick-title").textContent = "Tick " + t + (info ? " · " + info[1] + " · " + info[2] + " active agents" : "");
+    $("tick-title").textContent = t === undefined ? "No tick committed yet"
+      : "Tick " + t + (info ? " · " + info[1] + " · " + info[2] + " active agents" : "");
     $("jump").value = t;
     const events = rows.events.filter(eventMatches);
     const body = $("events").tBodies[0];
