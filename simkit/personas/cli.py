@@ -29,6 +29,7 @@ def personas() -> None:
 @click.option("--format", "fmt", default="auto", show_default=True, type=click.Choice(["auto", "simkit", "blog-xml", "blog-csv"]))
 @click.option("--llm", "llm", default="local", show_default=True, metavar="BACKEND", help="scripted | local[:GGUF] | openai:MODEL")
 @click.option("--base-url", help="For openai: the server's base URL (any OpenAI-compatible endpoint).")
+@click.option("--timeout", type=float, default=300, show_default=True, help="Seconds one LLM call may take.")
 @click.option("--limit", type=int, help="Process at most this many users this time (resume later for the rest).")
 @click.option("--concurrency", type=int, default=4, show_default=True, help="Users in flight at once.")
 @click.option("--min-fidelity", type=click.IntRange(1, 5), default=3, show_default=True, help="Judge rating (1-5) a persona needs.")
@@ -36,7 +37,7 @@ def personas() -> None:
 @click.option("--max-posts", type=int, default=8, show_default=True, help="Posts per user shown to the model.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def generate(source, out, fmt, llm, base_url, limit, concurrency, min_fidelity, max_inconsistency, max_posts, seed, quiet):
+def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_fidelity, max_inconsistency, max_posts, seed, quiet):
     """Make a persona bank from users' posts: narrative, quality filter, IPIP-50 Big Five.
 
     Resumable: run the same command again after a crash or Ctrl-C to continue.
@@ -54,7 +55,7 @@ def generate(source, out, fmt, llm, base_url, limit, concurrency, min_fidelity, 
     if limit is not None and limit < 0:
         raise UsageError("--limit must not be negative")
     users = read_source(source, fmt)
-    settings = {**parse_llm_flag(llm), "max_concurrency": concurrency}
+    settings = {**parse_llm_flag(llm), "max_concurrency": concurrency, "timeout": timeout}
     if base_url:
         settings["base_url"] = base_url
     client = make_client(LLMConfig(**settings), seed)

@@ -16,15 +16,16 @@ done both files are rewritten in source order, so the result does not depend on 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Annotated, Callable, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from simkit.agents.prompts import PromptLibrary
 from simkit.errors import UsageError
@@ -45,6 +46,29 @@ class NarrativeDraft(BaseModel):
     occupation: str = Field(min_length=1, max_length=80)
     interests: list[Literal[INTEREST_GROUPS]] = Field(min_length=1, max_length=3)  # type: ignore[valid-type]
     narrative: str = Field(min_length=1, max_length=1600)
+
+
+FACT_FIELDS = ("age", "gender", "region", "occupation")
+
+
+def known_facts(meta: dict) -> dict:
+    """The source's facts that are valid draft values: the model is not asked for these."""
+    facts = {}
+    for key in FACT_FIELDS:
+        if key in meta:
+            info = NarrativeDraft.model_fields[key]
+            try:
+                facts[key] = TypeAdapter(Annotated[info.annotation, info]).validate_python(meta[key])
+            except ValidationError:
+                continue
+    return facts
+
+
+@functools.cache
+def draft_schema(known: frozenset[str]) -> type[BaseModel]:
+    """NarrativeDraft without the fields the source already knows."""
+    fields = {name: (info.annotation, info) for name, info in NarrativeDraft.model_fields.items() if name not in known}
+    return create_model("PersonaDraft", **fields)
 
 
 class JudgeVerdict(BaseModel):
@@ -102,13 +126,14 @@ class _Reject(Exception):
 async def make_persona(client: LLMClient, user: SourceUser, opts: GenerateOptions, source: str) -> Persona:
     """Run the three steps for one user; raises `_Reject` with the stage and reason."""
     posts = user.trimmed(opts.max_posts, opts.max_chars)
+    facts = known_facts(user.meta)
     asked = await client.complete(
-        PROMPTS.messages(None, "narrative.j2", posts=posts, meta=user.meta),
-        schema=NarrativeDraft, purpose="persona.narrative", agent_id=user.user_id, max_tokens=600,
+        PROMPTS.messages(None, "narrative.j2", posts=posts, facts=facts),
+        schema=draft_schema(frozenset(facts)), purpose="persona.narrative", agent_id=user.user_id, max_tokens=600,
     )
     if not asked.ok:
         raise _Reject("narrative", f"the model's answer did not validate ({asked.error})")
-    draft: NarrativeDraft = asked.parsed
+    draft = NarrativeDraft(**facts, **asked.parsed.model_dump())
     snapshot = draft.model_dump()
     problem = checks.rule_problems(draft, user.posts, user.meta, opts.min_narrative, opts.max_narrative)
     if problem:

@@ -42,7 +42,7 @@ TONE = {
 NAMES = ("Maya Okafor", "Tom Brennan", "Priya Nair", "Lucas Meyer", "Grace Lim", "Daniel Reyes", "Aoife Walsh",
          "Sam Carter", "Nadia Haddad", "Owen Price", "Zara Ahmed", "Ben Kowalski", "Ruth Mensah", "Leo Santos")
 _POST = re.compile(r"^\[\d+\] (.*)$", re.M)
-_FACTS = re.compile(r"^Known facts about the author: (.*)\.$", re.M)
+_FACTS = re.compile(r"^About the author: (.*)\.$", re.M)
 _ITEM = re.compile(r"^q(\d\d)\. (.*)$", re.M)
 _BY_TEXT = {item.text: item for item in ipip.ITEMS}
 

@@ -14,6 +14,7 @@ Formats:
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ def _blog_xml(path: Path) -> list[SourceUser]:
         if len(parts) != 5:
             raise UsageError(f"{file}: name should be <id>.<gender>.<age>.<industry>.<sign>.xml")
         text = file.read_text(encoding="latin-1")
-        posts = [" ".join(p.split()) for _, p in _BLOG_POST.findall(text)]
+        posts = [" ".join(html.unescape(p).split()) for _, p in _BLOG_POST.findall(text)]
         users.append(SourceUser(parts[0], posts, _blog_meta(parts[1], parts[2], parts[3])))
     return users
 

@@ -1,0 +1,71 @@
+"""The shipped reference and user-supplied references."""
+
+import json
+
+import numpy as np
+import pytest
+
+from simkit.errors import UsageError
+from simkit.personas.reference import SHIPPED, load_reference
+
+
+def test_the_copula_reproduces_the_shipped_statistics():
+    stats = json.loads(SHIPPED.read_text())
+    x = load_reference().sample(40_000, np.random.default_rng(0))
+    assert np.allclose(x.mean(axis=0), stats["mean"], atol=0.04)
+    assert np.allclose(x.std(axis=0), stats["sd"], atol=0.04)
+    assert np.allclose(np.corrcoef(x.T), stats["corr"], atol=0.04)
+    assert x.min() >= 1 and x.max() <= 5
+    assert np.allclose(np.round(x * 10), x * 10)  # on the instrument's 0.1 grid
+    for k, t in enumerate("OCEAN"):
+        assert np.quantile(x[:, k], 0.5) == pytest.approx(stats["quantiles"][t][4], abs=0.11)
+
+
+def test_spread_points_cover_the_distribution_more_evenly_than_a_random_draw():
+    ref = load_reference()
+    rng = np.random.default_rng(1)
+    big = ref.sample(40_000, rng)
+    even = [abs(ref.spread(256, rng).mean(axis=0) - big.mean(axis=0)).max() for _ in range(20)]
+    rand = [abs(ref.sample(256, rng).mean(axis=0) - big.mean(axis=0)).max() for _ in range(20)]
+    assert np.mean(even) < np.mean(rand) / 2
+
+
+def test_the_normal_model_stays_in_bounds():
+    x = load_reference(model="mvn").sample(5000, np.random.default_rng(0))
+    assert x.min() >= 1 and x.max() <= 5
+
+
+def test_a_user_sample_file_is_a_reference(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("id,O,C,E,A,N\n1,3.1,2.2,4.0,3.3,2.0\n2,4.1,3.2,1.5,4.4,3.9\n3,2.5,3.3,3.0,3.0,3.0\n")
+    ref = load_reference(path)
+    assert ref.sample(3, np.random.default_rng(0)).shape == (3, 5)
+    jsonl = tmp_path / "people.jsonl"
+    jsonl.write_text('{"big_five": {"O": 3, "C": 3, "E": 3, "A": 3, "N": 3}}\n{"O": 2, "C": 2, "E": 2, "A": 2, "N": 2}\n')
+    assert len(load_reference(jsonl).rows) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("ref.json", '{"mean": [3, 3, 3, 3]}', "mean: expected 5 finite numbers"),
+        ("ref.json", '{"mean": [3,3,3,3,3], "sd": [1,1,1,1,1]}', "corr: required key is missing"),
+        ("ref.json", '{"mean": [3,3,3,3,3], "sd": [1,1,1,1,1], "corr": [[1,2,0,0,0],[2,1,0,0,0],[0,0,1,0,0],[0,0,0,1,0],[0,0,0,0,1]]}',
+         "corr: not positive definite"),
+        ("ref.json", "{nope", "not valid JSON"),
+        ("ref.csv", "O,C,E,A\n3,3,3,3\n", "lacks the trait columns N"),
+        ("ref.csv", "O,C,E,A,N\n3,3,3,3,9\n3,3,3,3,3\n", ":2: N: 9.0 is outside the 1-5 scale"),
+        ("ref.jsonl", '{"O": 3, "C": 3, "E": 3, "A": 3}\n', ":1: trait N is missing"),
+        ("ref.txt", "", "must be .json"),
+    ],
+)
+def test_bad_reference_files_name_file_and_problem(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        load_reference(path)
+
+
+def test_missing_reference_file(tmp_path):
+    with pytest.raises(UsageError, match="reference file not found"):
+        load_reference(tmp_path / "nope.json")
