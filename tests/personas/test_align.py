@@ -1,5 +1,7 @@
 """Alignment of a deliberately biased pool: distances reach the noise floor, no duplicates."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -13,10 +15,9 @@ REF = load_reference()
 
 def biased_pool(n=5000, seed=1):
     """An LLM-like pool: too extraverted, too stable, and compressed toward the middle."""
-    base = REF.sample(n, np.random.default_rng(seed))
-    centre = base.mean(axis=0)
-    pool = centre + (base - centre) * 0.8 + np.array([0.1, 0.1, 0.35, 0.1, -0.35])
-    return np.clip(np.round(pool, 1), 1, 5)
+    llm_like = dataclasses.replace(REF, mean=REF.mean + np.array([0.1, 0.1, 0.35, 0.1, -0.35]),
+                                   sd=REF.sd * 0.8, model="mvn")
+    return llm_like.sample(n, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
