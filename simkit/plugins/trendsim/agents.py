@@ -58,6 +58,9 @@ class Walk:
     mind: Mind | None = None
     shown: int = 0  # comments shown on topic pages
     shown_attack: int = 0  # of which written by attackers
+    calls: int = 0  # LLM calls the visit's cognition made, and their tokens
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 @dataclass
@@ -104,6 +107,16 @@ def exposure(page: dict) -> dict:
     return {k: v for k, v in page.items() if k not in ("content", "brief", "title")}
 
 
+async def ask(state: VisitState, messages: list[dict[str, str]], schema: type, purpose: str):
+    """One LLM call, counted against the visit (for calls and tokens per agent-step)."""
+    ans = await state["llm"].complete(messages, schema=schema, purpose=purpose)
+    walk = state["walk"]
+    walk.calls += 1
+    walk.tokens_in += ans.tokens_in
+    walk.tokens_out += ans.tokens_out
+    return ans
+
+
 def user_messages(state: VisitState, template: str, **values: Any) -> list[dict[str, str]]:
     return PROMPTS.messages(
         "persona.j2", template, persona=state["persona"], me=state["mind"],
@@ -128,13 +141,13 @@ def _again(state: VisitState) -> str:
 
 # -- faithful: the paper's separate calls ------------------------------------------------
 async def perceive(state: VisitState) -> dict:
-    ans = await state["llm"].complete(user_messages(state, "perceive.j2"), schema=answers.Perception, purpose="trendsim.perceive")
+    ans = await ask(state, user_messages(state, "perceive.j2"), answers.Perception, purpose="trendsim.perceive")
     return {"impression": ans.parsed.impression if ans.ok else state["page"].get("title", "")}
 
 
 async def decide(state: VisitState) -> dict:
     schema = answers.decision_model(state["visit"].valid_actions())
-    ans = await state["llm"].complete(user_messages(state, "decide.j2"), schema=schema, purpose="trendsim.decide")
+    ans = await ask(state, user_messages(state, "decide.j2"), schema, purpose="trendsim.decide")
     return {"proposed": ans.parsed.action if ans.ok else None}
 
 
@@ -144,12 +157,12 @@ async def write(state: VisitState) -> dict:
     if action in NEEDS_TEXT:
         target = state["page"].get("text", "") if action == "reply" else ""
         msgs = user_messages(state, "write.j2", action=action, title=visit.world.topic.title, target=target)
-        ans = await state["llm"].complete(msgs, schema=answers.Writing, purpose="trendsim.write")
+        ans = await ask(state, msgs, answers.Writing, purpose="trendsim.write")
         return {"text": ans.parsed.text.strip() if ans.ok else None}
     if action == "open_comment":
         comments = [c for c in state["page"]["comments"] if c["cid"] is not None]
         msgs = user_messages(state, "choose.j2", comments=comments)
-        ans = await state["llm"].complete(msgs, schema=answers.Choice, purpose="trendsim.choose")
+        ans = await ask(state, msgs, answers.Choice, purpose="trendsim.choose")
         return {"index": ans.parsed.comment_index if ans.ok else None}
     return {}
 
@@ -165,7 +178,7 @@ async def reflect(state: VisitState) -> dict:
         ("reflect_confidence.j2", answers.ConfidenceUpdate, "trendsim.reflect.confidence"),
     ]
     results = await asyncio.gather(
-        *(state["llm"].complete(user_messages(state, t, action=action, title=title), schema=s, purpose=p) for t, s, p in calls)
+        *(ask(state, user_messages(state, t, action=action, title=title), s, p) for t, s, p in calls)
     )
     old = state["mind"]
     memory, opinion, emotion, confidence = (r.parsed if r.ok else None for r in results)
@@ -182,7 +195,7 @@ async def reflect(state: VisitState) -> dict:
 # -- fused: one structured call per step -------------------------------------------------
 async def fused_step(state: VisitState) -> dict:
     schema = answers.fused_model(state["visit"].valid_actions())
-    ans = await state["llm"].complete(user_messages(state, "fused.j2"), schema=schema, purpose="trendsim.step")
+    ans = await ask(state, user_messages(state, "fused.j2"), schema, purpose="trendsim.step")
     if not ans.ok:
         return {"proposed": None}
     a = ans.parsed
@@ -232,7 +245,7 @@ async def poison(state: VisitState) -> dict:
     state["walk"].steps.append((visit.steps[-1], state["now"]))
     state = {**state, **show(state)}
     msgs = PROMPTS.messages(None, "attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
-    ans = await state["llm"].complete(msgs, schema=answers.PoisonComment, purpose="trendsim.attack")
+    ans = await ask(state, msgs, answers.PoisonComment, purpose="trendsim.attack")
     text = ans.parsed.comment.strip() if ans.ok and ans.parsed.comment.strip() else attacker.prototype
     for action in ("comment", "leave"):
         visit.take(action, text=text)

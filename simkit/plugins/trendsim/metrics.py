@@ -28,7 +28,11 @@ OUTCOMES = ("emotion", "social_confidence")
 class Tally:
     """Counters kept while actions are applied."""
 
-    visits: int = 0
+    visits: int = 0  # normal users' visits, their steps (one page, one action each) and LLM cost
+    agent_steps: int = 0
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
     comment_likes: int = 0
     comments: int = 0
     replies: int = 0
@@ -74,25 +78,40 @@ def engagement(metric: Metric, world: World, tally: Tally) -> None:
     metric("engagement.replies", tally.replies)
 
 
+def cost(metric: Metric, tally: Tally) -> None:
+    """The users' cognition cost per agent-step (compare `cognition: faithful` and `fused`)."""
+    steps = max(1, tally.agent_steps)
+    metric("cost.agent_steps", tally.agent_steps)
+    metric("cost.calls_per_step", tally.calls / steps)
+    metric("cost.tokens_in_per_step", tally.tokens_in / steps)
+    metric("cost.tokens_out_per_step", tally.tokens_out / steps)
+
+
 def attack(metric: Metric, world: World, tally: Tally, n_attackers: int) -> None:
-    attack_comments = [c for c in world.comments.values() if c.attack_type]
+    """Attacker counts and visibility; only the share and the count when there are none."""
     metric("attack.attackers", n_attackers)
+    metric("attack.exposure_share", tally.attack_impressions / tally.impressions if tally.impressions else 0.0)
+    if not n_attackers:
+        return
+    attack_comments = [c for c in world.comments.values() if c.attack_type]
     metric("attack.comments", len(attack_comments) + tally.censored_attack)
     metric("attack.censored", tally.censored_attack)
     metric("attack.impressions", tally.attack_impressions)
-    metric("attack.exposure_share", tally.attack_impressions / tally.impressions if tally.impressions else 0.0)
     if attack_comments:  # NaN would be stored as NULL
         metric("attack.best_rank", min(c.best_rank for c in attack_comments))
     for c in attack_comments:
         metric("visibility.attack_comment_rank", c.best_rank, {"cid": c.cid, "type": c.attack_type, "likes": c.likes})
+
+
+def censorship(metric: Metric, tally: Tally) -> None:
     metric("censorship.removed", tally.censored_user + tally.censored_attack)
     metric("censorship.removed_user_comments", tally.censored_user)
 
 
-def network(metric: Metric, graph: nx.DiGraph) -> None:
-    metric("network.agents", graph.number_of_nodes())
+def network(metric: Metric, graph: nx.DiGraph, n_attackers: int) -> None:
     metric("network.edges", graph.number_of_edges())
-    metric("attack.attention_share", attention_share(graph))
+    if n_attackers:
+        metric("attack.attention_share", attention_share(graph))
 
 
-__all__ = ["Tally", "attack", "engagement", "network", "outcomes", "spread"]
+__all__ = ["Tally", "attack", "censorship", "cost", "engagement", "network", "outcomes", "spread"]

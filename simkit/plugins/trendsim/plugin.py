@@ -121,7 +121,10 @@ class TrendSimPlugin(Plugin):
         else:
             walk = await walk_visit(self._graph, persona=self.users[agent], mind=self.minds[agent], **common)
         actions = [Action(agent, step.action, when, step.payload()) for step, when in walk.steps]
-        end = {"visit": activation.data["visit"], "actions": len(walk.steps), "shown": walk.shown, "shown_attack": walk.shown_attack}
+        end = {
+            "visit": activation.data["visit"], "actions": len(walk.steps), "shown": walk.shown,
+            "shown_attack": walk.shown_attack, "calls": walk.calls, "tokens_in": walk.tokens_in, "tokens_out": walk.tokens_out,
+        }
         if walk.mind is not None:
             end["state"] = walk.mind.as_dict()
         actions.append(Action(agent, "end_visit", walk.end, end))
@@ -187,6 +190,10 @@ class TrendSimPlugin(Plugin):
             when = attacker_next_visit(action.sim_time, self.config.attack.period, ctx.clock.end)
         else:
             self.tally.visits += 1
+            self.tally.agent_steps += p["actions"]
+            self.tally.calls += p["calls"]
+            self.tally.tokens_in += p["tokens_in"]
+            self.tally.tokens_out += p["tokens_out"]
             self.tally.impressions += p["shown"]
             self.tally.attack_impressions += p["shown_attack"]
             mind = self.minds[agent] = Mind(**p["state"])
@@ -211,9 +218,12 @@ class TrendSimPlugin(Plugin):
         metric = self.ctx.metric
         metrics.outcomes(metric, self._states())
         metrics.engagement(metric, self.world, self.tally)
+        metrics.cost(metric, self.tally)
         metrics.attack(metric, self.world, self.tally, len(self.attackers))
+        if self.config.censorship.enabled:
+            metrics.censorship(metric, self.tally)
         kinds = {**{a: "user" for a in self.users}, **{a: "attacker" for a in self.attackers}}
-        metrics.network(metric, interaction_graph(kinds, self.interactions))
+        metrics.network(metric, interaction_graph(kinds, self.interactions), len(self.attackers))
 
     @classmethod
     def sweep_report(cls, reader, run_ids, console) -> None:
