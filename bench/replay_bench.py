@@ -94,7 +94,8 @@ async def measure_viewer(path: Path, run_id: str, steps: int) -> dict:
     app = ReplayApp(ReplayData.open(path, run_id))
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        result = {"open_wall": time.perf_counter() - wall0, "open_cpu": time.process_time() - cpu0, "wall": [], "cpu": []}
+        result = {"open_wall": time.perf_counter() - wall0, "open_cpu": time.process_time() - cpu0, "wall": [], "cpu": [],
+                  "idle_wall": [], "idle_cpu": []}
         for _ in range(steps):
             before = app.tick
             wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -102,6 +103,11 @@ async def measure_viewer(path: Path, run_id: str, steps: int) -> dict:
             assert app.tick == before + 1
             result["wall"].append(time.perf_counter() - wall0)
             result["cpu"].append(time.process_time() - cpu0)
+        for _ in range(steps):  # the pilot's own cost: a key bound to nothing
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            await pilot.press("x")
+            result["idle_wall"].append(time.perf_counter() - wall0)
+            result["idle_cpu"].append(time.process_time() - cpu0)
     return result
 
 
@@ -137,7 +143,8 @@ def main() -> None:
     shapes = [("many ticks", 1000, total // 1000), ("few huge ticks", 10, total // 10)]
     with tempfile.TemporaryDirectory(prefix="simkit-replay-bench-") as tmp:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"{'run':<40} {'open wall/cpu (s)':>18} {'step median wall/cpu (ms)':>26} {'step max wall (ms)':>19}")
+        print(f"{'run':<40} {'open wall/cpu (s)':>18} {'step median wall/cpu (ms)':>26} {'step max wall (ms)':>19}"
+              f" {'no-op key wall/cpu (ms)':>24}")
         for label, ticks, per_tick in shapes:
             db = Path(tmp) / f"{ticks}.db"
             t0 = time.perf_counter()
@@ -146,8 +153,9 @@ def main() -> None:
             m = asyncio.run(measure_viewer(db, "bench", min(ticks - 1, 30)))
             name = f"{ticks * per_tick:,} events, {label} ({ticks}x{per_tick:,})"
             step = f"{statistics.median(m['wall']) * 1000:.0f} / {statistics.median(m['cpu']) * 1000:.0f}"
+            idle = f"{statistics.median(m['idle_wall']) * 1000:.0f} / {statistics.median(m['idle_cpu']) * 1000:.0f}"
             print(f"{name:<40} {m['open_wall']:>9.2f} / {m['open_cpu']:<6.2f} {step:>26} {max(m['wall']) * 1000:>19.0f}"
-                  f"   (synthesized in {made:.0f} s, {db.stat().st_size / 1e6:.0f} MB)", flush=True)
+                  f" {idle:>24}   (synthesized in {made:.0f} s, {db.stat().st_size / 1e6:.0f} MB)", flush=True)
             db.unlink()
         db = Path(tmp) / "html.db"
         synthesize(db, "bench", 100, 100, agents=200)

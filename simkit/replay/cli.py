@@ -12,7 +12,7 @@ import click
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
 @click.option("--html", "html_out", type=click.Path(path_type=Path), metavar="OUT.html",
               help="Write a self-contained HTML report instead of opening the terminal viewer.")
-@click.option("--tick", type=int, help="Start at this tick (default: the first).")
+@click.option("--tick", type=int, help="Start at this tick (default: the first with an event).")
 def replay(run_id: str, db: Path, html_out: Path | None, tick: int | None) -> None:
     """Step through a run: ticks, events, exposures, agents, LLM calls and metrics.
 

@@ -51,6 +51,8 @@ def section(title: str, body: list[Block]) -> Block:
 
 
 def _compact(value: Any) -> str:
+    if value == [] or value == {}:
+        return "(none)"
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict) and all(isinstance(v, (str, int, float)) for v in value.values()):

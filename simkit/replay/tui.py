@@ -126,6 +126,8 @@ class ReplayApp(App):
         super().__init__()
         self.data = data
         self.renderer = renderer or renderer_for(data.plugin)
+        if start_tick is None:  # the first tick where something happened
+            start_tick = data.next_match(data.first_tick - 1, Filters())
         self.tick = data.first_tick if start_tick is None else min(max(start_tick, data.first_tick), max(data.last_tick, 0))
         self.filters = Filters()
         self.offset = 0

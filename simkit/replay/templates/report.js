@@ -229,6 +229,7 @@
     else if (ev.key === "Escape") closeAgent();
   });
 
+  state.i = Math.max(0, ticks.findIndex((t) => byTick.get(t).events.length > 0));  // where something happened
   renderTimeline();
   renderTick();
   document.body.dataset.ready = "1";
