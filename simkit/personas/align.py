@@ -13,6 +13,10 @@ Three steps, after Hu et al. (2025) "importance sampling, then optimal transport
 3. (method "is+ot", the default) optimal-transport refinement: from a pi-ps candidate set of
    about 3n, the assignment that matches n evenly spread reference points to distinct
    candidates at the least squared distance.
+
+The chosen rows come in an order whose every prefix is itself aligned (the targets are a
+quasi-random sequence; for "is" the order is random), so a scenario that takes the first k
+personas of an aligned file still gets a spread-out population.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ CANDIDATE_FACTOR = 3
 
 @dataclass
 class Alignment:
-    indices: np.ndarray  # rows of the pool chosen, distinct, in pool order
+    indices: np.ndarray  # rows of the pool chosen, distinct; every prefix is itself aligned
     weights: np.ndarray  # clipped importance weights, normalised to mean 1
     inclusion: np.ndarray  # pi_i, summing to n
     ess: float  # Kish effective sample size of the weights
@@ -123,14 +127,15 @@ def systematic_draw(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def transport_refine(pool: np.ndarray, candidates: np.ndarray, targets: np.ndarray, z) -> np.ndarray:
-    """The distinct candidates an optimal assignment matches to the target points."""
+    """The distinct candidates an optimal assignment matches to the target points, in the
+    targets' order."""
     cost = (
         np.sum(z(targets) ** 2, axis=1)[:, None]
         + np.sum(z(pool[candidates]) ** 2, axis=1)[None, :]
         - 2 * z(targets) @ z(pool[candidates]).T
     )
     _, cols = optimize.linear_sum_assignment(cost)
-    return np.sort(candidates[cols])
+    return candidates[cols]  # in target order: prefixes of the set follow prefixes of the targets
 
 
 def align(
@@ -159,7 +164,7 @@ def align(
     weights = normalised_weights(log_density_ratio(pool, ref_rows))
     pi, c = inclusion_probabilities(weights, n)
     raw = c * weights
-    chosen = systematic_draw(pi, rng)
+    chosen = rng.permutation(systematic_draw(pi, rng))  # any prefix is a random subset
     if method == "is+ot" and n < len(pool):
         k = min(len(pool), CANDIDATE_FACTOR * n)
         candidates = chosen if k == n else systematic_draw(inclusion_probabilities(weights, k)[0], rng)

@@ -36,7 +36,8 @@ class Reference:
         raise NotImplementedError
 
     def spread(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n points that cover the distribution more evenly than a random draw."""
+        """n points that cover the distribution more evenly than a random draw, in an order
+        whose every prefix is itself spread out."""
         return self.sample(n, rng)
 
 
@@ -91,8 +92,7 @@ class AggregateReference(Reference):
 
     def spread(self, n: int, rng: np.random.Generator) -> np.ndarray:
         sobol = stats.qmc.Sobol(d=len(TRAITS), scramble=True, seed=rng)
-        u = sobol.random_base2(max(1, int(np.ceil(np.log2(n)))))  # balanced at powers of 2
-        u = u[np.sort(rng.choice(len(u), size=n, replace=False))]
+        u = sobol.random_base2(max(1, int(np.ceil(np.log2(n)))))[:n]  # every prefix is spread out too
         z = stats.norm.ppf(np.clip(u, 1e-9, 1 - 1e-9))
         return self._from_normal(z)  # MVN points past the bounds are clipped, keeping the even spread
 

@@ -160,7 +160,7 @@ def plot_histograms(path, pool: np.ndarray, aligned: np.ndarray, reference: Refe
     import matplotlib.pyplot as plt
 
     ref = reference.sample(20_000, rng)
-    bins = np.arange(0.95, 5.1, 0.2)
+    bins = np.arange(0.95, 5.2, 0.2)  # two 0.1-grid points per bin, 5.0 included
     fig, axes = plt.subplots(1, 5, figsize=(17, 3.4), sharey=True)
     for k, (t, ax) in enumerate(zip(TRAITS, axes)):
         ax.hist(ref[:, k], bins=bins, density=True, color="0.75", label=reference.label)
@@ -169,7 +169,7 @@ def plot_histograms(path, pool: np.ndarray, aligned: np.ndarray, reference: Refe
         ax.hist(aligned[:, k], bins=bins, density=True, histtype="step", lw=1.8, color="tab:blue",
                 label=f"aligned (n={len(aligned)})")
         ax.set_title(TRAIT_NAMES[t])
-        ax.set_xlim(1, 5)
+        ax.set_xlim(0.95, 5.15)
     axes[0].set_ylabel("density")
     axes[0].legend(loc="upper left", fontsize=7)
     fig.tight_layout()

@@ -19,7 +19,7 @@ from simkit.personas import ipip
 from simkit.personas.model import INTEREST_GROUPS, TRAITS
 
 TOPIC_WORDS = {
-    "entertainment": ("episode", "show", "film", "cinema", "playlist", "live", "quiz", "karaoke", "season"),
+    "entertainment": ("episode", "show", "film", "cinema", "playlist", " live ", "quiz", "karaoke", "season"),
     "sports": ("match", "goal", "team", "ref", "training", "10k", "personal best", "coached", "transfer"),
     "lifestyle": ("cooked", "bakery", "plants", "walk", "painted", "packed", "recipe", "spend", "scratch"),
     "society": ("council", "petition", "election", "food bank", "neighbour", "community", "rent", "bus route"),
@@ -39,8 +39,26 @@ TONE = {
     ("O", +1): (("been thinking", "curiosity", "story", "different route"), "curious and imaginative"),
     ("O", -1): (("why change", "normal burger", "a square is a square", "my routine"), "conventional and practical"),
 }
-NAMES = ("Maya Okafor", "Tom Brennan", "Priya Nair", "Lucas Meyer", "Grace Lim", "Daniel Reyes", "Aoife Walsh",
-         "Sam Carter", "Nadia Haddad", "Owen Price", "Zara Ahmed", "Ben Kowalski", "Ruth Mensah", "Leo Santos")
+HABITS = {  # a cue in the posts -> what the narrative says the author does
+    "match": "follows football and argues about referees", "10k": "is training for a 10k",
+    "coached": "coaches a youth team at weekends", "personal best": "keeps track of personal bests",
+    "episode": "binge-watches TV series", " live ": "goes to gigs", "cinema": "goes to the cinema",
+    "quiz": "never misses a pub quiz", "cooked": "cooks big batches at home", "bakery": "hunts for good bakeries",
+    "plants": "looks after a lot of houseplants", "no-spend": "tries to keep spending down",
+    "food bank": "volunteers at a food bank", "petition": "signs petitions about local issues",
+    "meeting about": "goes to community meetings", "bus route": "depends on public transport",
+    "book club": "belongs to a book club", "museum": "spends afternoons in museums",
+    "theatre": "goes to the theatre", "portuguese": "is learning a language",
+    "server": "tinkers with home servers", "debugging": "writes code", "printer": "is the family's IT help",
+    "two-factor": "cares about online security", "battery": "repairs their own gadgets",
+}
+NAMES = {
+    "female": ("Maya Okafor", "Priya Nair", "Grace Lim", "Aoife Walsh", "Nadia Haddad", "Zara Ahmed", "Ruth Mensah",
+               "Hannah Berg", "Chloe Dubois", "Amara Eze", "Julia Novak", "Mei Tan", "Sofia Russo", "Kate Byrne"),
+    "male": ("Tom Brennan", "Lucas Meyer", "Daniel Reyes", "Owen Price", "Ben Kowalski", "Leo Santos", "Ravi Menon",
+             "Kwame Boateng", "Jonas Weber", "Marco Silva", "Sean Doyle", "Hiro Sato", "Ade Bello", "Luke Foster"),
+    "non-binary": ("Sam Carter", "Alex Morgan", "Robin Hale", "Jordan Ellis", "Kai Lindqvist", "Rowan Pike"),
+}
 _POST = re.compile(r"^\[\d+\] (.*)$", re.M)
 _FACTS = re.compile(r"^About the author: (.*)\.$", re.M)
 _ITEM = re.compile(r"^q(\d\d)\. (.*)$", re.M)
@@ -70,16 +88,22 @@ def narrative(request: LLMRequest, rng: np.random.Generator) -> dict:
     gender = facts.get("gender", str(rng.choice(["female", "male"])))
     occupation = facts.get("occupation", "office worker")
     region = facts.get("region", "Manchester, UK")
-    name = NAMES[int(rng.integers(len(NAMES)))]
-    temperament = ", ".join(tones) if tones else "even-tempered and hard to read"
+    names = NAMES.get(gender, NAMES["non-binary"])
+    name = names[int(rng.integers(len(names)))]
+    habits = [phrase for cue, phrase in HABITS.items() if cue in posts][:3] or ["posts about everyday life"]
+    first = name.split()[0]
     story = (
-        f"{name.split()[0]} is a {age}-year-old {occupation} living in {region}. "
-        f"Their posts are mostly about {' and '.join(interests)}. "
-        f"Friends would describe them as {temperament}. "
-        f"They write short, informal updates about daily life and react openly to what happens around them."
+        f"{first} is a {age}-year-old {occupation} living in {region}. "
+        f"{first} {_series(habits)}. "
+        f"People who know {first} would call them {_series(tones[:3]) if tones else 'even-tempered and hard to read'}. "
+        f"Their posts are short, informal updates, mostly about {' and '.join(interests)}."
     )
     return {"name": name, "age": age, "gender": gender, "region": region, "occupation": occupation,
             "interests": interests, "narrative": story}
+
+
+def _series(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def judge(request: LLMRequest, rng: np.random.Generator) -> dict:
