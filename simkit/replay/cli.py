@@ -12,7 +12,7 @@ import click
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
 @click.option("--html", "html_out", type=click.Path(path_type=Path), metavar="OUT.html",
               help="Write a self-contained HTML report instead of opening the terminal viewer.")
-@click.option("--tick", type=int, help="Start at this tick (default: the first with an event).")
+@click.option("--tick", type=int, help="Open at this tick (default: the first with an event).")
 def replay(run_id: str, db: Path, html_out: Path | None, tick: int | None) -> None:
     """Step through a run: ticks, events, exposures, agents, LLM calls and metrics.
 
@@ -27,7 +27,7 @@ def replay(run_id: str, db: Path, html_out: Path | None, tick: int | None) -> No
     if html_out is not None:
         from simkit.replay.html import write_report
 
-        size = write_report(data, html_out)
+        size = write_report(data, html_out, start_tick=tick)
         click.echo(f"{html_out}: {size / 1024:,.0f} KiB, ticks {data.first_tick}-{data.last_tick} of run {data.run_id}")
         return
     from simkit.replay.tui import ReplayApp

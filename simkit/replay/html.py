@@ -79,18 +79,23 @@ def chart(series: Series, first: int, last: int) -> dict:
     return {"key": series.key, "points": points, "lo": lo, "hi": hi, "last": values[-1], "n": len(values)}
 
 
-def build_report(data: ReplayData, renderer: Renderer | None = None) -> str:
-    """The report as one HTML string."""
+def build_report(data: ReplayData, renderer: Renderer | None = None, start_tick: int | None = None) -> str:
+    """The report as one HTML string; it opens at `start_tick` (default: the first tick with events)."""
     renderer = renderer or renderer_for(data.plugin)
+    payload = report_data(data, renderer)
+    payload["start"] = start_tick
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True)
     script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     style = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    charts = [chart(s, data.first_tick, data.last_tick) for s in data.series().values() if s.points]
+    series = data.series().values()
+    charts = [chart(s, data.first_tick, data.last_tick) for s in series if len(s.points) > 1]
+    once = [(s.key, *s.points[0]) for s in series if len(s.points) == 1]  # a chart of one point says nothing
     return env.get_template("report.html.j2").render(
         run=data.run,
         version=__version__,
-        data_json=embed_json(report_data(data, renderer)),
+        data_json=embed_json(payload),
         charts=charts,
+        once=once,
         first_tick=data.first_tick,
         last_tick=data.last_tick,
         final=data.final_metrics(),
@@ -102,9 +107,9 @@ def build_report(data: ReplayData, renderer: Renderer | None = None) -> str:
     )
 
 
-def write_report(data: ReplayData, out: Path) -> int:
+def write_report(data: ReplayData, out: Path, start_tick: int | None = None) -> int:
     """Write the report to `out`; returns its size in bytes."""
-    html = build_report(data)
+    html = build_report(data, start_tick=start_tick)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return len(html.encode("utf-8"))

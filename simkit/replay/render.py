@@ -10,6 +10,7 @@ Block shapes:
     {"fields": [[key, value], ...]}            key/value rows
     {"list": [block, ...], "ordered": bool}    items, numbered when ordered
     {"section": title, "body": [block, ...]}   a titled box
+    {"group": [block, ...]}                    blocks one under the other
 
 Plugin hook: a plugin class may define a classmethod `replay_renderer()` returning a
 `Renderer` (usually a subclass overriding `event` and/or `exposure`). Without one, or when
@@ -50,6 +51,10 @@ def section(title: str, body: list[Block]) -> Block:
     return {"section": title, "body": body}
 
 
+def group(blocks: list[Block]) -> Block:
+    return {"group": blocks}
+
+
 def _compact(value: Any) -> str:
     if value == [] or value == {}:
         return "(none)"
@@ -62,10 +67,22 @@ def _compact(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _nested(value: Any) -> bool:
+    """Too deep for one field line: a list of objects, or an object holding objects or lists."""
+    if isinstance(value, list):
+        return any(isinstance(v, dict) for v in value)
+    return isinstance(value, dict) and any(isinstance(v, (dict, list)) for v in value.values())
+
+
 def value_block(value: Any) -> Block:
-    """A generic view of any JSON value: dicts as fields, lists as items, the rest as text."""
+    """A generic view of any JSON value: dicts as fields (nested parts as titled sections),
+    lists as numbered items, the rest as text."""
     if isinstance(value, dict):
-        return fields(value) if value else text("(empty)", "dim")
+        if not value:
+            return text("(empty)", "dim")
+        flat = [(k, v) for k, v in value.items() if not _nested(v)]
+        deep = [section(k, [value_block(v)]) for k, v in value.items() if _nested(v)]
+        return group(([fields(flat)] if flat else []) + deep) if deep else fields(flat)
     if isinstance(value, list):
         return items([value_block(v) for v in value], ordered=True) if value else text("(nothing)", "dim")
     return text(value)
@@ -102,6 +119,8 @@ def plain(block: Block) -> str:
         return "  ".join(f"{k}: {v}" for k, v in block["fields"])
     if "list" in block:
         return " | ".join(plain(b) for b in block["list"])
+    if "group" in block:
+        return "  ".join(plain(b) for b in block["group"])
     return f"{block['section']}: " + " ".join(plain(b) for b in block["body"])
 
 
@@ -110,6 +129,8 @@ def to_rich(block: Block) -> RenderableType:
     Blocks without sections become one `Text` (cheap to lay out on every step)."""
     if "section" in block:
         return Panel(Group(*(to_rich(b) for b in block["body"])), title=Text(block["section"]), title_align="left")
+    if "group" in block:
+        return Group(*(to_rich(b) for b in block["group"]))
     if "list" in block and any(_boxed(child) for child in block["list"]):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True, justify="right")
@@ -121,7 +142,7 @@ def to_rich(block: Block) -> RenderableType:
 
 
 def _boxed(block: Block) -> bool:
-    return "section" in block or ("list" in block and any(_boxed(child) for child in block["list"]))
+    return "section" in block or "group" in block or any(_boxed(child) for child in block.get("list", []))
 
 
 def _markers(block: Block) -> list[str]:

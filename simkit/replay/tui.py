@@ -154,7 +154,8 @@ class ReplayApp(App):
                     yield Static(id="exposures")
             with VerticalScroll(id="detail-box"):
                 yield Static(id="detail")
-        yield VerticalScroll(id="metrics")
+        with VerticalScroll(id="metrics"):
+            yield Static(id="metrics-note")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -164,6 +165,7 @@ class ReplayApp(App):
         self.query_one("#exposures-box").border_title = "exposures: what each agent was shown"
         self.query_one("#detail-box").border_title = "event"
         self.query_one("#metrics").border_title = "metrics"
+        self.metrics_note = self.query_one("#metrics-note", Static)
         self.series = self.data.series()
         self._build_metrics()
         self.show_tick()
@@ -251,17 +253,25 @@ class ReplayApp(App):
         widget.update(Group(*parts))
 
     def _build_metrics(self) -> None:
+        """One sparkline per series of two or more points; a series recorded at one tick only
+        (e.g. a per-hour label) is counted, not drawn."""
         box = self.query_one("#metrics", VerticalScroll)
+        once = 0
         for key, series in self.series.items():
-            if key in self.sparklines:
+            if len(series.points) < 2:
+                once += 1
+            elif key in self.sparklines:
                 self.sparklines[key][0].data = [v for _t, v in series.points]
-                continue
-            spark = Sparkline([v for _t, v in series.points], summary_function=max)
-            value = Static(classes="metric-value")
-            self.sparklines[key] = (spark, value)
-            box.mount(Horizontal(Label(Text(key), classes="metric-name"), spark, value, classes="metric"))
+            else:
+                spark = Sparkline([v for _t, v in series.points], summary_function=max)
+                value = Static(classes="metric-value")
+                self.sparklines[key] = (spark, value)
+                box.mount(Horizontal(Label(Text(key), classes="metric-name"), spark, value, classes="metric"),
+                          before=self.metrics_note)
+        note = f"{once} series recorded at one tick only (simkit runs show, or the HTML report, lists them)" if once else ""
         if not self.series:
-            box.mount(Label(Text("no per-tick metrics", style="dim")))
+            note = "no per-tick metrics"
+        self.metrics_note.update(Text(note, style="dim"))
 
     def _show_metric_values(self) -> None:
         for key, (_spark, value) in self.sparklines.items():

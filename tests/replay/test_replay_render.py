@@ -9,7 +9,7 @@ from rich.console import Console
 from simkit.engine import registry
 from simkit.replay.data import Event, Exposure, ReplayData
 from simkit.replay.html import report_data
-from simkit.replay.render import Renderer, fields, items, plain, renderer_for, section, to_rich, value_block
+from simkit.replay.render import Renderer, fields, group, items, plain, renderer_for, section, text, to_rich, value_block
 from simkit.replay.tui import ReplayApp
 from tests.replay.test_replay_tui import SIZE, screen_text
 
@@ -22,8 +22,11 @@ def rendered(block) -> str:
 
 def test_generic_views_of_payloads_and_exposures():
     event = Event(0, 0, "", "a1", "post", {"text": "hi", "tags": ["x", "y"], "meta": {"n": 1, "deep": [1, {"k": 2}]}})
-    block = Renderer().event(event)
-    assert block == {"fields": [["text", "hi"], ["tags", "x, y"], ["meta", '{"deep": [1, {"k": 2}], "n": 1}']]}
+    assert Renderer().event(event) == group([
+        fields({"text": "hi", "tags": "x, y"}),
+        section("meta", [group([fields({"n": "1"}), section("deep", [items([text("1"), fields({"k": "2"})], ordered=True)])])]),
+    ])
+    assert Renderer().event(Event(0, 0, "", None, "news", {"n": 1, "tags": []})) == fields({"n": "1", "tags": "(none)"})
     shown = Renderer().exposure(Exposure(0, 0, "a1", ["first", {"by": "b", "likes": 3}]))
     assert plain(shown) == "first | by: b  likes: 3"
     assert value_block([]) == {"text": "(nothing)", "style": "dim"}

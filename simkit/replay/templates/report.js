@@ -25,6 +25,11 @@
       for (const child of b.list) { const li = el("li"); li.append(block(child)); list.append(li); }
       return list;
     }
+    if ("group" in b) {
+      const box = el("div", "block-group");
+      for (const child of b.group) box.append(block(child));
+      return box;
+    }
     const box = el("div", "block-section");
     box.append(el("div", "title", b.section));
     for (const child of b.body) box.append(block(child));
@@ -35,6 +40,7 @@
     if ("text" in b) return b.text;
     if ("fields" in b) return b.fields.map(([k, v]) => k + ": " + v).join("  ");
     if ("list" in b) return b.list.map(plain).join(" | ");
+    if ("group" in b) return b.group.map(plain).join("  ");
     return b.section + ": " + b.body.map(plain).join(" ");
   }
 
@@ -229,7 +235,9 @@
     else if (ev.key === "Escape") closeAgent();
   });
 
-  state.i = Math.max(0, ticks.findIndex((t) => byTick.get(t).events.length > 0));  // where something happened
+  // Open at the requested tick, else where something happened first.
+  const start = DATA.start === null ? ticks.findIndex((t) => byTick.get(t).events.length > 0) : ticks.findIndex((t) => t >= DATA.start);
+  state.i = start < 0 ? (DATA.start === null ? 0 : ticks.length - 1) : start;
   renderTimeline();
   renderTick();
   document.body.dataset.ready = "1";
