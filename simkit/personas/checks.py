@@ -1,7 +1,7 @@
 """Rule checks on a drafted persona: the cheap half of the quality filter.
 
 The LLM judge rates fidelity; these rules catch what a judge misses or a small model gets
-wrong: a narrative too short or too long, facts that contradict the source or each other,
+wrong: a name that is not a name, a narrative too short or too long, facts that contradict the source or each other,
 and personal identifiers (contact details, handles, addresses, long verbatim passages) that
 would leak from a real user's posts into a shipped persona. Each returns a reason or None.
 """
@@ -21,6 +21,7 @@ IDENTIFIERS: dict[str, re.Pattern] = {
 }
 _STATED_AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|\baged (\d{1,3})\b", re.I)
 _WORD = re.compile(r"[a-z0-9']+")
+_NAME = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]+)*(?: [^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]+)*){1,3}$")
 VERBATIM_WORDS = 12
 
 
@@ -48,6 +49,13 @@ def verbatim_problem(narrative: str, posts: list[str], span: int = VERBATIM_WORD
     for i in range(len(words) - span + 1):
         if tuple(words[i:i + span]) in source:
             return f"copies a passage of {span}+ words from the posts (\"{' '.join(words[i:i + span])}\")"
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    """A first and last name (2-4 words of letters), not a handle or an echo of the prompt."""
+    if not _NAME.match(name.strip()):
+        return f"name {name!r} is not a first and last name"
     return None
 
 
@@ -80,6 +88,7 @@ def rule_problems(draft, posts: list[str], meta: dict, min_chars: int, max_chars
     text = " ".join([draft.name, draft.region, draft.occupation, draft.narrative])
     return (
         identifier_problem(text, posts)
+        or name_problem(draft.name)
         or length_problem(draft.narrative, min_chars, max_chars)
         or consistency_problem(draft.age, draft.gender, draft.narrative, meta)
         or verbatim_problem(draft.narrative, posts)

@@ -142,11 +142,11 @@ def align(bank, reference, model, n, out, method, where, plot, report_json, seed
                                                  "saturated": a.saturated, "deficit": a.deficit}, indent=2))
 
 
-def _print_uncovered(regions, n: int) -> None:
+def _print_uncovered(regions, n: int, where: str = "the pool") -> None:
     for r in regions:
         console.print(
             f"[yellow]uncovered:[/] {r.description}: {r.reference_share:.0%} of the reference, "
-            f"{r.pool_count} in the pool; a reference sample of {n} would hold ~{r.needed:.0f}",
+            f"{r.pool_count} in {where}; a reference sample of {n} would hold ~{r.needed:.0f}",
             highlight=False,
         )
 
@@ -192,12 +192,6 @@ def inspect(file, reference, model, seed):
     rows = np.asarray([p.big_five.as_tuple() for p in scored])
     if len(rows) < 2:
         return
-    rng = np.random.default_rng(seed)
-    n = len(rows)
-    rep = reporting.AlignmentReport(
-        n=n, floor=reporting.expected_distances(None, ref, n, rng),
-        columns={"this file": reporting.expected_distances(rows, ref, n, rng)},
-        uncovered=reporting.uncovered_regions(rows, ref, n, rng),
-    )
+    rep = reporting.build_report({"this file": rows}, rows, ref, len(rows), np.random.default_rng(seed))
     console.print(rep.table(title=f"distance to {ref.label}"))
-    _print_uncovered(rep.uncovered, n)
+    _print_uncovered(rep.uncovered, len(rows), "this file")

@@ -49,7 +49,6 @@ def align_personas(
     constraints: list[Constraint] = (),
     method: str = "is+ot",
     seed: int = 0,
-    report_reps: int = 5,
     plot: Path | None = None,
     where: str = "bank",
 ) -> AlignedPopulation:
@@ -63,15 +62,7 @@ def align_personas(
     result = align(pool, reference, n, method=method, seed=seed)
     chosen_rows = pool[result.indices]
     rng = np.random.default_rng([seed, 1])
-    rep = reporting.AlignmentReport(
-        n=n,
-        floor=reporting.expected_distances(None, reference, n, rng, report_reps),
-        columns={
-            "pool (random n)": reporting.expected_distances(pool, reference, n, rng, report_reps),
-            "aligned": reporting.expected_distances(chosen_rows, reference, n, rng, report_reps),
-        },
-        uncovered=reporting.uncovered_regions(pool, reference, n, rng),
-    )
+    rep = reporting.build_report({"pool (random n)": pool, "aligned": chosen_rows}, pool, reference, n, rng)
     if plot is not None:
         reporting.plot_histograms(plot, pool, chosen_rows, reference, rng)
     chosen = []

@@ -37,7 +37,7 @@ class Distances:
 
 def distances(x: np.ndarray, y: np.ndarray) -> Distances:
     w1 = np.array([stats.wasserstein_distance(x[:, k], y[:, k]) for k in range(5)])
-    ks = np.array([stats.ks_2samp(x[:, k], y[:, k]).statistic for k in range(5)])
+    ks = np.array([stats.ks_2samp(x[:, k], y[:, k], method="asymp").statistic for k in range(5)])
     energy = 2 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean()
     corr_error = float(np.linalg.norm(_corr(x) - _corr(y)))
     return Distances(w1, ks, float(energy), corr_error)
@@ -113,11 +113,28 @@ class AlignmentReport:
         }
 
 
+MAX_COMPARE = 2000  # pairwise distances for the energy statistic grow as n^2
+
+
+def build_report(sets: dict[str, np.ndarray], pool: np.ndarray, reference: Reference, n: int,
+                 rng: np.random.Generator) -> AlignmentReport:
+    """Distances of each set to the reference at size n (capped at MAX_COMPARE), against the
+    floor at the same size; more repetitions for small n, where single draws are noisy."""
+    size = min(n, MAX_COMPARE)
+    reps = int(np.clip(20_000 // size, 10, 50))
+    return AlignmentReport(
+        n=size,
+        floor=expected_distances(None, reference, size, rng, reps),
+        columns={name: expected_distances(rows, reference, size, rng, reps) for name, rows in sets.items()},
+        uncovered=uncovered_regions(pool, reference, n, rng),
+    )
+
+
 def uncovered_regions(pool: np.ndarray, reference: Reference, n: int, rng: np.random.Generator,
                       limit: int = 5) -> list[Region]:
-    """Regions of trait space where the pool holds fewer personas than an aligned set of n
-    would need: each trait's bottom and top 10% of people, and the four quarter-corners of
-    each pair of traits. Worst first."""
+    """Regions of trait space where the pool holds clearly fewer personas (by more than two
+    Poisson SDs) than a reference sample of n would: each trait's bottom and top 10% of
+    people, and the four quarter-corners of each pair of traits. Worst first."""
     ref = reference.sample(50_000, rng)
     regions: list[tuple[str, np.ndarray, np.ndarray]] = []
     lo10, hi90 = np.quantile(ref, 0.1, axis=0), np.quantile(ref, 0.9, axis=0)
@@ -141,7 +158,7 @@ def uncovered_regions(pool: np.ndarray, reference: Reference, n: int, rng: np.ra
         share = float(in_ref.mean())
         needed = share * n
         count = int(in_pool.sum())
-        if needed >= 1 and count < needed:
+        if count < needed - 2 * np.sqrt(needed):  # short by more than chance would explain
             found.append(Region(description, share, count, needed))
     found.sort(key=lambda r: r.pool_count / r.needed)
     return found[:limit]

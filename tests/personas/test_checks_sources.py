@@ -114,3 +114,14 @@ def test_blog_authorship_csv_layout(tmp_path):
     users = read_source(path)
     assert [(u.user_id, u.posts) for u in users] == [("7", ["First post", "Second"]), ("8", ["Hello"])]
     assert users[0].meta["occupation"] == "technology" and "occupation" not in users[1].meta
+
+
+@pytest.mark.parametrize("name", ["Maya Okafor", "Seán Ó Briain", "Mary-Jane O'Neil", "Zoë de Vries", "Li Wei"])
+def test_real_looking_names_pass(name):
+    assert checks.name_problem(name) is None
+
+
+@pytest.mark.parametrize("name", ["Jordan", "<NAME>", ".smoll", "Specter103",
+                                  "A new first and last name you make up", "@sam_101 Smith"])
+def test_handles_placeholders_and_prompt_echoes_are_not_names(name):
+    assert checks.name_problem(name) == f"name {name!r} is not a first and last name"
