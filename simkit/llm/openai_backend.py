@@ -1,0 +1,274 @@
+"""`openai` backend: any OpenAI-compatible chat endpoint through `openai.AsyncOpenAI`.
+
+Works with OpenAI, Azure's OpenAI-compatible endpoint, vLLM, Ollama and the llama.cpp
+server (`llm.base_url`). The API key is read from the environment variable named by
+`llm.api_key_env` (default OPENAI_API_KEY) and handed only to the HTTP client: it is never
+stored in the config, the database or a log line. The SDK's own retries are off; the
+`LLMClient` around this backend retries with backoff and jitter.
+
+Errors are translated in one place, `_translate()`:
+
+    429, 5xx, timeouts, connection errors, garbled bodies -> TransientLLMError (retried)
+    401, 403, 404, other 4xx                              -> PermanentLLMError (run stops)
+
+Structured output dialects (`llm.dialect`), because servers differ:
+
+    json_schema  response_format={"type": "json_schema", "json_schema": {...}}  OpenAI, vLLM, Ollama
+    json_object  response_format={"type": "json_object", "schema": {...}}      llama.cpp python server
+                 (bounded numbers sent as enums, which its grammar converter enforces)
+    prompt       the schema is only stated in the prompt                        anything else
+    auto         json_schema first; when the server rejects a dialect (llama.cpp's server
+                 answers HTTP 500 "Input should be 'text' or 'json_object'"; others a 400/422
+                 naming response_format), fall back to the next one ONCE and keep it for the
+                 rest of the run. That switch is not a server fault: it is not retried,
+                 counted or slept on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+from typing import Any, Iterator
+
+import openai
+
+from simkit.config import LLMConfig
+from simkit.errors import LLMUnavailable, UsageError
+from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, TransientLLMError
+from simkit.llm.schema_bounds import enum_bounded_numbers
+
+log = logging.getLogger(__name__)
+
+DIALECTS = ("json_schema", "json_object", "prompt")
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_REJECTION_500 = ("input should be 'text' or 'json_object'", "response_format")
+_REJECTION_4XX = ("response_format", "json_schema", "json_object", "structured output", "unsupported format")
+
+
+class DialectRejected(Exception):
+    """The server refused the structured-output dialect we used (not a server fault)."""
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        dialect: str = "auto",
+        timeout: float = 60.0,
+    ):
+        self._model = model
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.api_key_env = api_key_env
+        self.auto = dialect == "auto"
+        self.dialect = "json_schema" if self.auto else dialect
+        self.timeout = timeout
+        self.max_tokens_param = "max_tokens"
+        self._client: openai.AsyncOpenAI | None = None
+
+    @classmethod
+    def from_config(cls, cfg: LLMConfig) -> "OpenAIBackend":
+        if not cfg.model:
+            raise UsageError("llm.model: the openai backend needs a model name (e.g. --llm openai:gpt-4o-mini)")
+        return cls(
+            cfg.model,
+            base_url=cfg.base_url,
+            api_key_env=cfg.api_key_env,
+            dialect=cfg.dialect,
+            timeout=cfg.timeout,
+        )
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = openai.AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=os.environ.get(self.api_key_env) or "not-needed",
+                max_retries=0,
+                timeout=self.timeout,  # a float: the SDK's HTTP library differs across openai versions
+            )
+        return self._client
+
+    # -- the contract --------------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Fail fast when nothing listens at base_url, or when the key is refused.
+        Any other answer (404 for /models, a slow or faulty server) lets the run start."""
+        try:
+            await asyncio.wait_for(self.client.models.list(), timeout=min(10.0, self.timeout))
+        except (asyncio.TimeoutError, openai.APITimeoutError):
+            return
+        except openai.APIConnectionError as exc:
+            raise LLMUnavailable(f"openai backend: {self._unreachable(exc)}") from None
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise LLMUnavailable(f"openai backend: {self._refused(exc)}") from None
+        except Exception:  # noqa: BLE001 - the probe is advisory; real calls report real errors
+            return
+
+    async def generate(self, request: LLMRequest) -> RawCompletion:
+        while True:
+            dialect = self.dialect
+            try:
+                return await self._generate(request, dialect)
+            except DialectRejected as exc:
+                if not self.auto or dialect == DIALECTS[-1]:
+                    raise PermanentLLMError(
+                        f"{self.base_url} rejected structured output dialect '{dialect}' ({exc}); "
+                        f"set llm.dialect to one of {', '.join(d for d in DIALECTS if d != dialect)}"
+                    ) from None
+                nxt = DIALECTS[DIALECTS.index(dialect) + 1]
+                if self.dialect == dialect:  # concurrent calls may all see the rejection: step once
+                    log.info("%s rejected dialect %s; using %s for this run", self.base_url, dialect, nxt)
+                    self.dialect = nxt
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # -- one request ---------------------------------------------------------------------
+
+    async def _generate(self, request: LLMRequest, dialect: str) -> RawCompletion:
+        messages = request.messages
+        params: dict[str, Any] = {
+            "model": self._model,
+            "temperature": request.temperature,
+            self.max_tokens_param: request.max_tokens,
+            "seed": request.seed,
+        }
+        if request.schema_json is not None:
+            messages, extra = structured_params(request.schema_json, messages, dialect)
+            params.update(extra)
+        with self._translate(dialect if request.schema_json is not None else None):
+            try:
+                response = await self.client.chat.completions.create(messages=messages, **params)
+            except openai.BadRequestError as exc:
+                if self.max_tokens_param == "max_tokens" and "max_completion_tokens" in _error_text(exc):
+                    self.max_tokens_param = "max_completion_tokens"  # newer OpenAI models
+                    params["max_completion_tokens"] = params.pop("max_tokens")
+                    response = await self.client.chat.completions.create(messages=messages, **params)
+                else:
+                    raise
+            choice = response.choices[0]
+            text = choice.message.content or ""
+            usage = response.usage
+        if not isinstance(text, str):
+            raise TransientLLMError(f"garbled response from {self.base_url}: message content is not text")
+        return RawCompletion(
+            text=text,
+            tokens_in=getattr(usage, "prompt_tokens", None),
+            tokens_out=getattr(usage, "completion_tokens", None),
+            meta={"dialect": dialect, "finish_reason": getattr(choice, "finish_reason", None)},
+        )
+
+    @contextlib.contextmanager
+    def _translate(self, dialect: str | None) -> Iterator[None]:
+        """Map every `openai`/transport error to TransientLLMError, PermanentLLMError or
+        DialectRejected. Messages name the endpoint, never the key."""
+        try:
+            yield
+        except (TransientLLMError, PermanentLLMError, DialectRejected):
+            raise
+        except openai.APITimeoutError:
+            raise TransientLLMError(f"{self.base_url} did not answer within {self.timeout:g}s") from None
+        except openai.APIConnectionError as exc:
+            raise TransientLLMError(self._unreachable(exc)) from None
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            text = _error_text(exc)
+            if dialect is not None and _is_dialect_rejection(status, text):
+                raise DialectRejected(f"HTTP {status}: {_short(text)}") from None
+            if status == 429 or status >= 500 or status == 408:
+                raise TransientLLMError(f"HTTP {status} from {self.base_url}: {_short(text)}", status=status) from None
+            if status in (401, 403):
+                raise PermanentLLMError(self._refused(exc)) from None
+            if status == 404:
+                raise PermanentLLMError(
+                    f"HTTP 404 from {self.base_url}: model '{self._model}' or the chat endpoint was not found "
+                    f"(check llm.model and llm.base_url, which usually ends in /v1): {_short(text)}"
+                ) from None
+            raise PermanentLLMError(f"HTTP {status} from {self.base_url}: {_short(text)}") from None
+        except openai.APIResponseValidationError as exc:
+            raise TransientLLMError(f"garbled response from {self.base_url}: {_short(str(exc))}") from None
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            # A body that is not JSON, or JSON without choices/message: a broken proxy or server.
+            raise TransientLLMError(f"garbled response from {self.base_url}: {type(exc).__name__}: {_short(str(exc))}") from None
+
+    def _unreachable(self, exc: Exception) -> str:
+        cause = exc.__cause__ or exc
+        return (
+            f"cannot reach {self.base_url} ({type(cause).__name__}: {_short(str(cause)) or 'connection failed'}); "
+            "start the server there (for example: python -m llama_cpp.server --model MODEL.gguf --port PORT) "
+            "or point llm.base_url at a running one"
+        )
+
+    def _refused(self, exc: openai.APIStatusError) -> str:
+        return (
+            f"HTTP {exc.status_code} from {self.base_url}: the API key was refused; "
+            f"set the environment variable {self.api_key_env} to a valid key"
+        )
+
+
+def structured_params(schema: dict, messages: list[dict[str, str]], dialect: str) -> tuple[list[dict[str, str]], dict]:
+    """The messages and request parameters that ask for JSON matching `schema` in `dialect`."""
+    if dialect == "json_schema":
+        name = re.sub(r"[^a-zA-Z0-9_-]", "_", str(schema.get("title") or "answer"))[:64] or "answer"
+        return messages, {
+            "response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+        }
+    instruction = (
+        "Answer with only a JSON object (no prose, no code fence) that matches this JSON schema: "
+        + json.dumps(schema, separators=(",", ":"))
+    )
+    messages = with_instruction(messages, instruction)
+    if dialect == "json_object":
+        # llama.cpp's server turns this schema into a grammar whose converter ignores numeric
+        # bounds; spelled out as enums they hold (the answer is validated against `schema`).
+        return messages, {"response_format": {"type": "json_object", "schema": enum_bounded_numbers(schema)}}
+    return messages, {}
+
+
+def with_instruction(messages: list[dict[str, str]], instruction: str) -> list[dict[str, str]]:
+    """Append `instruction` to the system message (or add one)."""
+    out = [dict(m) for m in messages]
+    if out and out[0].get("role") == "system":
+        out[0]["content"] = f"{out[0]['content']}\n\n{instruction}"
+    else:
+        out.insert(0, {"role": "system", "content": instruction})
+    return out
+
+
+def _error_text(exc: openai.APIStatusError) -> str:
+    parts = [str(getattr(exc, "message", "") or "")]
+    body = getattr(exc, "body", None)
+    if body is not None:
+        parts.append(body if isinstance(body, str) else json.dumps(body, default=str))
+    with contextlib.suppress(Exception):
+        parts.append(exc.response.text)
+    return " ".join(p for p in parts if p)
+
+
+def _is_dialect_rejection(status: int, text: str) -> bool:
+    low = text.lower()
+    if status >= 500:
+        return any(p in low for p in _REJECTION_500)
+    if status in (400, 415, 422, 501):
+        return any(p in low for p in _REJECTION_4XX)
+    return False
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
