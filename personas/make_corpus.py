@@ -72,6 +72,8 @@ TOPIC_POSTS = {
         "Rewatched {film} with my cousin who had never seen it. Watching someone see it for the first time is the best.",
         "Is it just me or are cinema snacks now more expensive than the ticket? Paid a small fortune for popcorn {day}.",
         "Quiz night at the pub went badly. We knew every film question and nothing about geography.",
+        "Three episodes of {show} 'just to see where it goes'. It is now 1am.",
+        "The {band} album is on repeat and my neighbours probably know every word by now.",
     ],
     "sports": [
         "{team} made me suffer again {day}. Two goals up at half time and somehow we drew. Every single week.",
@@ -82,6 +84,8 @@ TOPIC_POSTS = {
         "Our {sport} group has {num} regulars now. Started with just me and one mate two years ago.",
         "Anyone else think the transfer window is just a soap opera for people who like spreadsheets?",
         "Coached the under-10s {day}. They lost 6-1 and were thrilled because they scored. Honestly the right attitude.",
+        "Season tickets went up again. Still renewed. Of course I renewed.",
+        "Rained the whole of {sport} this morning and somehow it was the best session all month.",
     ],
     "lifestyle": [
         "Made {dish} from scratch {day}. It took three hours and was gone in ten minutes.",
@@ -92,6 +96,8 @@ TOPIC_POSTS = {
         "Packed for a weekend away in one small bag. Growth.",
         "Batch cooked for the week: {dish}, roast veg and a big pot of soup. Future me will be grateful.",
         "Finally painted the spare room. Went with a green called 'quiet meadow'. It is in fact very green.",
+        "First attempt at {dish} from my gran's recipe. Not as good as hers, never will be, still lovely.",
+        "Decluttered the wardrobe and found {num} jumpers I forgot I owned.",
     ],
     "society": [
         "Went to the meeting about {issue} at the community centre. Packed room, lots of anger, not many answers.",
@@ -102,6 +108,8 @@ TOPIC_POSTS = {
         "Election leaflets everywhere. Every one of them promises to fix {issue}, none of them say how.",
         "Our street set up a group chat to share tools and lifts. Small thing but it actually works.",
         "Had a long chat with a neighbour about {issue}. We disagree on almost everything but it was a good conversation.",
+        "The library near me might close because of {issue}. It's the only warm quiet place some people have.",
+        "Wrote to my local councillor about {issue}. Got a reply in two days, which honestly surprised me.",
     ],
     "culture": [
         "Finished {book} last night. I need a few days before I can start anything else.",
@@ -112,6 +120,8 @@ TOPIC_POSTS = {
         "The local theatre did a stripped-back Macbeth with five actors. Brilliant and a bit terrifying.",
         "Tried sketching at {place} today. The drawings are rough but I forgot about everything else for two hours.",
         "Reading about the history of my town. Turns out the old cinema was a chapel before it was a roller rink.",
+        "Halfway through {book} and I keep underlining sentences like a student again.",
+        "Free entry day at {place}. Went for an hour, stayed for four.",
     ],
     "technology": [
         "Set up {gadget} as a home server {day}. Took all evening, works perfectly, will never touch it again.",
@@ -122,6 +132,8 @@ TOPIC_POSTS = {
         "Finally turned on two-factor everywhere after my friend's account got hacked. Do it today, honestly.",
         "Built a little script that texts me when my plants need water. Peak nerd, no regrets.",
         "My dad asked me to fix his printer for the fourth time this year. I am the family IT department.",
+        "Moved all my photos off the cloud onto {gadget}. Feels good to own my stuff again.",
+        "Why does every update move the one button I actually use?",
     ],
 }
 
@@ -188,6 +200,33 @@ TRAIT_POSTS = {  # posts whose tone follows a strong trait, high (+) or low (-)
     ],
 }
 
+OPENERS = ["Ok so", "Update:", "Honestly,", "Random thought:", "Small win:", "Not gonna lie,", "So.", "Well."]
+CLOSERS = ["Anyway.", "Send help.", "Worth it.", "No regrets.", "Could be worse.", "Onwards.", "Thoughts?",
+           "Will report back.", "That's it, that's the post.", "Long week."]
+HASHTAGS = {"entertainment": ["#nowwatching", "#gigs", "#movienight"], "sports": ["#parkrun", "#matchday", "#training"],
+            "lifestyle": ["#homecooking", "#plantparent", "#slowliving"], "society": ["#localnews", "#community"],
+            "culture": ["#bookclub", "#amreading", "#museums"], "technology": ["#selfhosted", "#techsupport", "#coding"]}
+STYLES = ["plain", "plain", "lowercase", "excited", "dry", "hashtags"]
+
+
+def voice(post: str, style: str, group: str | None, rng: np.random.Generator) -> str:
+    """The same news told in one user's habitual way: openers, sign-offs, case, hashtags."""
+    if rng.random() < 0.25:
+        opener = OPENERS[int(rng.integers(len(OPENERS)))]
+        post = f"{opener} {post[0].lower() + post[1:] if opener.endswith(',') else post}"
+    if rng.random() < 0.3:
+        post = f"{post} {CLOSERS[int(rng.integers(len(CLOSERS)))]}"
+    if style == "lowercase":
+        post = post.lower().rstrip(".")
+    elif style == "excited":
+        post = post.replace(". ", "! ", 1).rstrip(".") + "!"
+    elif style == "dry":
+        post = post.replace("!", ".")
+    elif style == "hashtags" and group:
+        post = f"{post} {HASHTAGS[group][int(rng.integers(len(HASHTAGS[group])))]}"
+    return post
+
+
 CONTACT_POSTS = [
     "Selling my old bike, good condition, 80 quid. Email me at {email} if you're interested.",
     "Running a fundraiser for the animal shelter, details on my page or ping me @{handle}.",
@@ -214,21 +253,28 @@ def make_user(k: int, rng: np.random.Generator) -> dict:
     n_posts = int(rng.integers(5, 9))
     strong = [(t, 1 if v > 0 else -1, abs(v)) for t, v in zip("OCEAN", z) if abs(v) > 0.6]
     strong.sort(key=lambda s: -s[2])
+    style = STYLES[int(rng.integers(len(STYLES)))]
     posts = []
     trait_slots = min(len(strong) * 2, n_posts // 2)
+    used: set[str] = set()  # a user does not tell the same story twice
     for i in range(trait_slots):
         trait, sign, _ = strong[i % len(strong)]
         pool = TRAIT_POSTS[(trait, sign)]
-        posts.append(fill(pool[int(rng.integers(len(pool)))], rng))
+        template = pool[int(rng.integers(len(pool)))]
+        if template not in used:
+            used.add(template)
+            posts.append(voice(fill(template, rng), style, None, rng))
     while len(posts) < n_posts:
         group = interests[int(rng.integers(len(interests)))]
-        posts.append(fill(TOPIC_POSTS[group][int(rng.integers(len(TOPIC_POSTS[group])))], rng))
+        template = TOPIC_POSTS[group][int(rng.integers(len(TOPIC_POSTS[group])))]
+        if template not in used:
+            used.add(template)
+            posts.append(voice(fill(template, rng), style, group, rng))
     if rng.random() < 0.06:
         name = FIRST[int(rng.integers(len(FIRST)))]
         contact = {"email": f"{name}.{100 + k}@example.com", "handle": f"{name}_{k:03d}",
                    "phone": f"+44 7700 900{k:03d}"}
         posts.append(fill(CONTACT_POSTS[int(rng.integers(len(CONTACT_POSTS)))], rng, contact))
-    posts = list(dict.fromkeys(posts))  # a user does not post the same words twice
     order = rng.permutation(len(posts))
     return {
         "user_id": f"u{k:03d}",
