@@ -7,7 +7,6 @@ out every cell). Row text is always `Text`, never markup.
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -57,12 +56,14 @@ class EventList(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.rows: list[tuple[str, ...]] = []
         self._lines: list[Text] = []
+        self._strips: dict[int, Strip] = {}  # rows drawn so far (scrolling and cursor moves redraw them)
 
     def set_rows(self, rows: list[tuple[str, ...]]) -> None:
         """Replace the rows; the cursor goes back to the first one."""
         self.rows = rows
+        self._strips: dict[int, Strip] = {}
         self._lines = [Text("".join(_cell(v, w) for v, (_n, w) in zip(row, COLUMNS)), no_wrap=True) for row in rows]
-        width = max((line.cell_len for line in self._lines), default=0)
+        width = max((len(line.plain) for line in self._lines), default=0)
         self.virtual_size = Size(width, len(rows))
         self.scroll_to(0, 0, animate=False)
         self.set_reactive(EventList.cursor, 0)
@@ -83,9 +84,11 @@ class EventList(ScrollView, can_focus=True):
         index = scroll_y + y
         if index >= len(self._lines):
             return Strip.blank(width)
-        line, style = self._lines[index], Style()
+        strip = self._strips.get(index)
+        if strip is None:
+            strip = self._strips[index] = Strip(list(self._lines[index].render(self.app.console)))
+        style = Style()
         if index == self.cursor:
             style = Style(reverse=True, bold=True) if self.has_focus else Style(underline=True)
-        segments = list(line.render(self.app.console))
-        strip = Strip(Segment.apply_style(segments, post_style=style) if style else segments)
+            strip = strip.apply_style(style)
         return strip.crop_extend(scroll_x, scroll_x + width, style)
