@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -145,7 +146,11 @@ class ReplayData:
     def open(cls, path: Path, run_id: str) -> "ReplayData":
         """Raises `UsageError` (one line for the user) when the file or run does not exist."""
         reader = RunReader.open(Path(path))
-        if "runs" not in reader.db.table_names():
+        try:
+            tables = reader.db.table_names()
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"{path}: not a SQLite database ({exc})") from None
+        if "runs" not in tables:
             raise UsageError(f"{path}: not a simkit run database (no runs table)")
         return cls(reader, run_id)
 
