@@ -1,6 +1,6 @@
 """Write `personas/source_posts.jsonl`: a small corpus of users' posts, made for simkit.
 
-No real user's words are in it. Each of 150 invented users gets a profile (age, gender,
+No real user's words are in it. Each of 500 invented users gets a profile (age, gender,
 region, occupation, one to three interest groups) and a latent Big Five profile drawn with
 the human inter-trait correlations; their 5-8 posts combine topic posts for their interests
 with everyday posts whose tone follows their strongest traits (an anxious user worries in
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 SEED = 20250912
-N_USERS = 150
+N_USERS = 500
 OUT = Path(__file__).with_name("source_posts.jsonl")
 CORR = np.array([  # O, C, E, A, N: the shipped reference's correlations
     [1.000, 0.069, 0.186, 0.119, -0.106],

@@ -35,11 +35,11 @@ def test_generate_then_align_then_inspect(tmp_path, env):
     bank = tmp_path / "bank.jsonl"
     proc = run_cli(["personas", "generate", "--source", str(SOURCE), "--out", str(bank), "--llm", "scripted",
                     "--limit", "40", "--quiet"], env=env)
-    assert "150 users: 0 done earlier, 40 kept and 0 rejected now, 110 left (run again to continue)" in proc.stdout
+    assert "500 users: 0 done earlier, 40 kept and 0 rejected now, 460 left (run again to continue)" in proc.stdout
     proc = run_cli(["personas", "generate", "--source", str(SOURCE), "--out", str(bank), "--llm", "scripted",
                     "--quiet"], env=env)
-    assert "150 users: 40 done earlier, 110 kept and 0 rejected now" in proc.stdout
-    assert len(bank.read_text().splitlines()) == 150
+    assert "500 users: 40 done earlier, 460 kept and 0 rejected now" in proc.stdout
+    assert len(bank.read_text().splitlines()) == 500
 
     out = tmp_path / "set.jsonl"
     proc = run_cli(["personas", "align", "--bank", str(bank), "--n", "60", "--out", str(out),
