@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-COLUMNS = (("#", 6), ("time", 8), ("agent", 12), ("kind", 12), ("what happened", 0))
+COLUMNS = (("#", 6), ("time", 9), ("agent", 12), ("kind", 12), ("what happened", 0))
 
 
 def header() -> Text:
