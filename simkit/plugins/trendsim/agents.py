@@ -88,8 +88,8 @@ class VisitState(TypedDict, total=False):
     walk: Walk
 
 
-# -- helpers shared by the nodes --------------------------------------------------------
-def show(state: VisitState) -> dict:
+# -- nodes shared by the graphs (async: LangGraph runs sync nodes on a thread pool) -----
+async def show(state: VisitState) -> dict:
     """Render the current page, spend its reading time, and record it as an exposure."""
     visit, walk = state["visit"], state["walk"]
     page = visit.page()
@@ -125,7 +125,7 @@ def user_messages(state: VisitState, template: str, **values: Any) -> list[dict[
     )
 
 
-def advance(state: VisitState) -> dict:
+async def advance(state: VisitState) -> dict:
     """Take the decided action on the visitor's view (falling back when it cannot be done)."""
     visit, proposed = state["visit"], state.get("proposed")
     if visit.resolve(proposed) in NEEDS_TEXT and not state.get("text"):
@@ -135,8 +135,13 @@ def advance(state: VisitState) -> dict:
     return {}
 
 
-def _again(state: VisitState) -> str:
-    return END if state["visit"].done else "show"
+def until_done(node: str):
+    """The edge that loops back to `node` for the next page until the visit is over."""
+
+    async def route(state: VisitState) -> str:
+        return END if state["visit"].done else node
+
+    return route
 
 
 # -- faithful: the paper's separate calls ------------------------------------------------
@@ -194,18 +199,19 @@ async def reflect(state: VisitState) -> dict:
 
 # -- fused: one structured call per step -------------------------------------------------
 async def fused_step(state: VisitState) -> dict:
+    """Show the page, ask for everything at once, take the action: one node per step, since
+    LangGraph's per-node cost matters at 1,000 agents (DESIGN.md section 2)."""
+    state = {**state, **await show(state)}
     schema = answers.fused_model(state["visit"].valid_actions())
     ans = await ask(state, user_messages(state, "fused.j2"), schema, purpose="trendsim.step")
-    if not ans.ok:
-        return {"proposed": None}
-    a = ans.parsed
-    return {
-        "impression": a.impression,
-        "proposed": a.action,
-        "text": a.text.strip() or None,
-        "index": a.comment_index,
-        "mind": Mind(a.memory, a.opinion, a.emotion / 100, a.social_confidence / 100),
-    }
+    if ans.ok:
+        a = ans.parsed
+        state.update(
+            impression=a.impression, proposed=a.action, text=a.text.strip() or None, index=a.comment_index,
+            mind=Mind(a.memory, a.opinion, a.emotion / 100, a.social_confidence / 100),
+        )
+    await advance(state)
+    return {"now": state["now"], "mind": state["mind"]}
 
 
 @compile_once
@@ -219,20 +225,16 @@ def faithful_graph():
     g.add_edge("decide", "write")
     g.add_edge("write", "reflect")
     g.add_edge("reflect", "advance")
-    g.add_conditional_edges("advance", _again, ["show", END])
+    g.add_conditional_edges("advance", until_done("show"), ["show", END])
     return g.compile()
 
 
 @compile_once
 def fused_graph():
     g = StateGraph(VisitState)
-    g.add_node("show", show)
     g.add_node("step", fused_step)
-    g.add_node("advance", advance)
-    g.add_edge(START, "show")
-    g.add_edge("show", "step")
-    g.add_edge("step", "advance")
-    g.add_conditional_edges("advance", _again, ["show", END])
+    g.add_edge(START, "step")
+    g.add_conditional_edges("step", until_done("step"), ["step", END])
     return g.compile()
 
 
@@ -240,10 +242,10 @@ def fused_graph():
 async def poison(state: VisitState) -> dict:
     """Enter, read the topic page, post one comment imitating the prototype, leave."""
     visit, attacker = state["visit"], state["attacker"]
-    state = {**state, **show(state)}
+    state = {**state, **await show(state)}
     visit.take("enter")
     state["walk"].steps.append((visit.steps[-1], state["now"]))
-    state = {**state, **show(state)}
+    state = {**state, **await show(state)}
     msgs = PROMPTS.messages(None, "attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
     ans = await ask(state, msgs, answers.PoisonComment, purpose="trendsim.attack")
     text = ans.parsed.comment.strip() if ans.ok and ans.parsed.comment.strip() else attacker.prototype
