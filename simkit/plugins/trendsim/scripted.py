@@ -88,11 +88,11 @@ def _moved(request: LLMRequest, rng: np.random.Generator, current: float, shift:
 
 
 def _emotion(request: LLMRequest, rng: np.random.Generator) -> int:
-    return _moved(request, rng, _number(r"- emotion: (\d+(?:\.\d+)?)", _system(request), 0.5), 0.0)
+    return _moved(request, rng, _number(r"- emotion: (\d+) out of 100", _system(request), 50) / 100, 0.0)
 
 
 def _confidence(request: LLMRequest, rng: np.random.Generator) -> int:
-    current = _number(r"- social confidence: (\d+(?:\.\d+)?)", _system(request), 0.5)
+    current = _number(r"- social confidence: (\d+) out of 100", _system(request), 50) / 100
     return _moved(request, rng, current, 0.05)
 
 
