@@ -136,7 +136,7 @@ def _aggregate(path: Path, model: str) -> AggregateReference:
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a JSON object of aggregate statistics")
     traits = data.get("traits", list(TRAITS))
-    if list(traits) != list(TRAITS):
+    if traits != list(TRAITS):
         raise UsageError(f"{path}: traits: expected {list(TRAITS)}, got {traits}")
 
     def array(key: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -157,7 +157,13 @@ def _aggregate(path: Path, model: str) -> AggregateReference:
         raise UsageError(f"{path}: corr: must be symmetric with ones on the diagonal")
     if np.linalg.eigvalsh(corr).min() <= 0:
         raise UsageError(f"{path}: corr: not positive definite")
-    bounds = tuple(float(b) for b in data.get("bounds", (1, 5)))
+    bounds = data.get("bounds", [1, 5])
+    if (not isinstance(bounds, list) or len(bounds) != 2 or not all(_number(b) for b in bounds)
+            or bounds[0] >= bounds[1]):
+        raise UsageError(f"{path}: bounds: expected [low, high] with low < high")
+    resolution = data.get("resolution")
+    if resolution is not None and not (_number(resolution) and resolution > 0):
+        raise UsageError(f"{path}: resolution: expected a positive number or null")
     qp = qs = None
     quantiles = data.get("quantiles")
     if quantiles is not None:
@@ -173,10 +179,14 @@ def _aggregate(path: Path, model: str) -> AggregateReference:
     elif model == "copula":
         model = "mvn"  # no marginals to map through: the copula reduces to the normal
     return AggregateReference(
-        mean=mean, sd=sd, corr=corr, quantile_p=qp, quantiles=qs, bounds=bounds,
-        resolution=data.get("resolution"), model=model,
+        mean=mean, sd=sd, corr=corr, quantile_p=qp, quantiles=qs, bounds=(float(bounds[0]), float(bounds[1])),
+        resolution=resolution, model=model,
         label=f"{data.get('id', path.stem)} ({model})", source=str(data.get("source", "")),
     )
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def _sample(path: Path, rows: list[list[float]]) -> SampleReference:

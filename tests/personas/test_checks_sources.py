@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simkit.errors import UsageError
@@ -125,3 +125,24 @@ def test_real_looking_names_pass(name):
                                   "A new first and last name you make up", "@sam_101 Smith"])
 def test_handles_placeholders_and_prompt_echoes_are_not_names(name):
     assert checks.name_problem(name) == f"name {name!r} is not a first and last name"
+
+
+records = st.dictionaries(
+    st.sampled_from(["user_id", "posts", "meta", "extra"]),
+    st.none() | st.integers() | st.text(max_size=8) | st.lists(st.text(max_size=8) | st.integers(), max_size=3)
+    | st.dictionaries(st.sampled_from(["age", "gender", "text", "shoe"]), st.integers() | st.text(max_size=5), max_size=2),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(records, min_size=1, max_size=4))
+def test_any_jsonl_is_users_or_a_usage_error_naming_the_file(tmp_path, lines):
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    try:
+        users = read_source(path)
+    except UsageError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert all(u.posts and isinstance(u.user_id, str) for u in users)

@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simkit.errors import UsageError
 from simkit.personas.reference import SHIPPED, load_reference
@@ -53,6 +55,10 @@ def test_a_user_sample_file_is_a_reference(tmp_path):
         ("ref.json", '{"mean": [3,3,3,3,3], "sd": [1,1,1,1,1], "corr": [[1,2,0,0,0],[2,1,0,0,0],[0,0,1,0,0],[0,0,0,1,0],[0,0,0,0,1]]}',
          "corr: not positive definite"),
         ("ref.json", "{nope", "not valid JSON"),
+        ("ref.json", '{"mean": [3,3,3,3,3], "sd": [1,1,1,1,1], "corr": [[1,0,0,0,0],[0,1,0,0,0],[0,0,1,0,0],[0,0,0,1,0],[0,0,0,0,1]], "bounds": [5, 1]}',
+         "bounds: expected \\[low, high\\]"),
+        ("ref.json", '{"mean": [3,3,3,3,3], "sd": [1,1,1,1,1], "corr": [[1,0,0,0,0],[0,1,0,0,0],[0,0,1,0,0],[0,0,0,1,0],[0,0,0,0,1]], "resolution": "x"}',
+         "resolution: expected a positive number"),
         ("ref.csv", "O,C,E,A\n3,3,3,3\n", "lacks the trait columns N"),
         ("ref.csv", "O,C,E,A,N\n3,3,3,3,9\n3,3,3,3,3\n", ":2: N: 9.0 is outside the 1-5 scale"),
         ("ref.jsonl", '{"O": 3, "C": 3, "E": 3, "A": 3}\n', ":1: trait N is missing"),
@@ -69,3 +75,22 @@ def test_bad_reference_files_name_file_and_problem(tmp_path, name, content, mess
 def test_missing_reference_file(tmp_path):
     with pytest.raises(UsageError, match="reference file not found"):
         load_reference(tmp_path / "nope.json")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=True) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.sampled_from(
+        ["mean", "sd", "corr", "quantiles", "p", "O", "C", "E", "A", "N", "traits", "bounds"]), inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(json_values)
+def test_any_json_is_a_reference_or_a_usage_error(tmp_path, value):
+    path = tmp_path / "ref.json"
+    path.write_text(json.dumps(value))
+    try:
+        load_reference(path)
+    except UsageError as exc:
+        assert str(exc).startswith(str(path))
