@@ -109,8 +109,10 @@ def inclusion_probabilities(w: np.ndarray, n: int) -> tuple[np.ndarray, float]:
         else:
             hi = c
     pi = np.minimum(1.0, hi * w)
-    free = pi < 1.0
-    if free.any():  # remove the bisection's rounding so the draw has exactly n members
+    for _ in range(20):  # remove the bisection's rounding so the draw has exactly n members
+        free = pi < 1.0
+        if not free.any() or abs(pi.sum() - n) < 1e-9:
+            break
         pi[free] *= (n - (~free).sum()) / pi[free].sum()
         pi = np.minimum(pi, 1.0)
     return pi, hi
@@ -129,11 +131,8 @@ def systematic_draw(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def transport_refine(pool: np.ndarray, candidates: np.ndarray, targets: np.ndarray, z) -> np.ndarray:
     """The distinct candidates an optimal assignment matches to the target points, in the
     targets' order."""
-    cost = (
-        np.sum(z(targets) ** 2, axis=1)[:, None]
-        + np.sum(z(pool[candidates]) ** 2, axis=1)[None, :]
-        - 2 * z(targets) @ z(pool[candidates]).T
-    )
+    zt, zc = z(targets), z(pool[candidates])
+    cost = np.sum(zt**2, axis=1)[:, None] + np.sum(zc**2, axis=1)[None, :] - 2 * zt @ zc.T
     _, cols = optimize.linear_sum_assignment(cost)
     return candidates[cols]  # in target order: prefixes of the set follow prefixes of the targets
 
@@ -145,7 +144,6 @@ def align(
     *,
     method: str = "is+ot",
     seed: int = 0,
-    reference_size: int | None = None,
 ) -> Alignment:
     """Pick n distinct rows of `pool` (N x 5 scores) that follow `reference`."""
     pool = np.asarray(pool, dtype=float)
@@ -160,14 +158,14 @@ def align(
     if n > len(pool):
         raise UsageError(f"--n {n} is larger than the pool ({len(pool)} personas); choose n <= {len(pool)}")
     rng = np.random.default_rng(seed)
-    ref_rows = reference.sample(reference_size or max(20_000, len(pool)), rng)
+    ref_rows = reference.sample(max(20_000, len(pool)), rng)
     weights = normalised_weights(log_density_ratio(pool, ref_rows))
     pi, c = inclusion_probabilities(weights, n)
     raw = c * weights
     chosen = rng.permutation(systematic_draw(pi, rng))  # any prefix is a random subset
     if method == "is+ot" and n < len(pool):
         k = min(len(pool), CANDIDATE_FACTOR * n)
-        candidates = chosen if k == n else systematic_draw(inclusion_probabilities(weights, k)[0], rng)
+        candidates = systematic_draw(inclusion_probabilities(weights, k)[0], rng)
         chosen = transport_refine(pool, candidates, reference.spread(n, rng), standardiser(ref_rows))
     return Alignment(
         indices=chosen,

@@ -3,6 +3,8 @@
 import dataclasses
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 import pytest
 
 from simkit.errors import UsageError
@@ -101,3 +103,14 @@ def test_uncovered_regions_name_the_trait_space_the_pool_misses():
     regions = report.uncovered_regions(pool, REF, 500, np.random.default_rng(0))
     assert regions and regions[0].description.startswith("low E")
     assert regions[0].pool_count == 0
+
+
+@given(st.lists(st.floats(1e-6, 1e6), min_size=1, max_size=60), st.data())
+def test_inclusion_probabilities_for_any_weights(weights, data):
+    w = np.array(weights)
+    n = data.draw(st.integers(1, len(w)))
+    pi, _ = inclusion_probabilities(w, n)
+    assert pi.sum() == pytest.approx(n, abs=1e-6)
+    assert np.all((pi > 0) & (pi <= 1))
+    draw = systematic_draw(pi, np.random.default_rng(0))
+    assert len(draw) == n == len(set(draw))
