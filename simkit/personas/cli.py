@@ -13,8 +13,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from simkit.errors import UsageError
-
 console = Console()
 
 
@@ -29,12 +27,12 @@ def personas() -> None:
 @click.option("--format", "fmt", default="auto", show_default=True, type=click.Choice(["auto", "simkit", "blog-xml", "blog-csv"]))
 @click.option("--llm", "llm", default="local", show_default=True, metavar="BACKEND", help="scripted | local[:GGUF] | openai:MODEL")
 @click.option("--base-url", help="For openai: the server's base URL (any OpenAI-compatible endpoint).")
-@click.option("--timeout", type=float, default=300, show_default=True, help="Seconds one LLM call may take.")
-@click.option("--limit", type=int, help="Process at most this many users this time (resume later for the rest).")
-@click.option("--concurrency", type=int, default=4, show_default=True, help="Users in flight at once.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=300, show_default=True, help="Seconds one LLM call may take.")
+@click.option("--limit", type=click.IntRange(0), help="Process at most this many users this time (resume later for the rest).")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True, help="Users in flight at once.")
 @click.option("--min-fidelity", type=click.IntRange(1, 5), default=3, show_default=True, help="Judge rating (1-5) a persona needs.")
-@click.option("--max-inconsistency", type=float, default=1.1, show_default=True, help="Largest mean within-trait SD of keyed IPIP answers.")
-@click.option("--max-posts", type=int, default=8, show_default=True, help="Posts per user shown to the model.")
+@click.option("--max-inconsistency", type=click.FloatRange(0), default=1.1, show_default=True, help="Largest mean within-trait SD of keyed IPIP answers.")
+@click.option("--max-posts", type=click.IntRange(1), default=8, show_default=True, help="Posts per user shown to the model.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_fidelity, max_inconsistency, max_posts, seed, quiet):
@@ -50,10 +48,6 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
     from simkit.personas.generate import GenerateOptions, generate as run_pipeline, rejected_path
     from simkit.personas.sources import read_source
 
-    if concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
-    if limit is not None and limit < 0:
-        raise UsageError("--limit must not be negative")
     users = read_source(source, fmt)
     settings = {**parse_llm_flag(llm), "max_concurrency": concurrency, "timeout": timeout}
     if base_url:

@@ -16,7 +16,7 @@ import numpy as np
 
 from simkit.llm.base import LLMRequest
 from simkit.personas import ipip
-from simkit.personas.model import INTEREST_GROUPS, TRAITS
+from simkit.personas.model import INTEREST_GROUPS
 
 TOPIC_WORDS = {
     "entertainment": ("episode", "show", "film", "cinema", "playlist", " live ", "quiz", "karaoke", "season"),
