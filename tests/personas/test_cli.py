@@ -99,3 +99,26 @@ def test_generate_with_a_bad_source_names_the_line(tmp_path, env):
     proc = run_cli(["personas", "generate", "--source", str(source), "--out", str(tmp_path / "b.jsonl"),
                     "--llm", "scripted"], env=env, check_rc=2)
     assert f"{source}:2: posts: expected a list of texts" in proc.stderr
+
+
+@pytest.mark.slow
+def test_generate_on_the_embedded_model_finishes_every_user(tmp_path, env):
+    """The real local backend: one user goes through the pipeline and lands in the bank or,
+    with a stage and a reason, in the rejected file (SmolLM2-135M usually lands there)."""
+    source = tmp_path / "posts.jsonl"
+    source.write_text(json.dumps({"user_id": "u1", "posts": [
+        "Had friends over for dinner and it turned into a kitchen dance party. Best night in ages.",
+        "Saw a band live on Friday. My ears are still ringing and I regret nothing."],
+        "meta": {"age": 29, "gender": "female", "region": "Leeds, UK", "occupation": "nurse"}}) + "\n")
+    bank = tmp_path / "bank.jsonl"
+    proc = run_cli(["personas", "generate", "--source", str(source), "--out", str(bank), "--llm", "local",
+                    "--concurrency", "1", "--quiet"], env=env, timeout=900)
+    assert "1 users: 0 done earlier" in proc.stdout
+    kept = bank.read_text().splitlines()
+    rejected = (tmp_path / "bank.rejected.jsonl").read_text().splitlines()
+    assert len(kept) + len(rejected) == 1
+    if rejected:
+        record = json.loads(rejected[0])
+        assert record["stage"] in ("narrative", "rules", "judge", "ipip") and record["reason"]
+    else:
+        assert json.loads(kept[0])["provenance"]["model"].startswith("local:")
