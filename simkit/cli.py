@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -181,13 +182,13 @@ def runs_list(db: Path) -> None:
     """One line per run."""
     from simkit.store.reader import RunReader
 
-    table = Table("run_id", "scenario", "status", "ticks", "calls", "cached", "tokens", "started (UTC)")
+    table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", box=box.SIMPLE)
     for column in table.columns:
         column.no_wrap = True
     for r in RunReader.open(db).runs():
         last = r["last_tick"]
         table.add_row(
-            r["run_id"], r["scenario"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
+            r["run_id"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
             f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[5:16].replace("T", " "),
         )
