@@ -130,6 +130,7 @@ class Simulation:
             if row["status"] == "finished":
                 raise UsageError(f"run {self.run_id} already finished; nothing to resume")
             replay_until = row["last_tick"] if row["last_tick"] is not None else -1
+            self._check_same_world(writer, row, agents)
             writer.update_run(self.run_id, {"status": "running", "error": None})
         else:
             writer.start_run(
@@ -185,6 +186,24 @@ class Simulation:
         finally:
             await self.llm.aclose()
         return RunResult(self.run_id, self.db_path, status, last, self.llm)
+
+    def _check_same_world(self, writer: RunWriter, row: dict, agents: list) -> None:
+        """Resume re-executes committed ticks, so the population and prompts must be the
+        ones the run started with; refuse rather than silently fork the trajectory."""
+        stored = [
+            (r["agent_id"], r["persona_id"])
+            for r in writer.db.query("select agent_id, persona_id from agents where run_id = ? order by rowid", [self.run_id])
+        ]
+        now = [(a.agent_id, a.persona.id if a.persona else None) for a in agents]
+        if stored != now:
+            raise UsageError(
+                f"cannot resume {self.run_id}: its agents or personas differ from the ones it started with "
+                f"(was the persona file {self.config.population.personas} changed?)"
+            )
+        if json.loads(row["prompt_hashes_json"] or "{}") != prompt_hashes(self.plugin_cls):
+            raise UsageError(
+                f"cannot resume {self.run_id}: the {self.config.plugin} prompt templates changed since it started"
+            )
 
     async def _finish(self, last_tick: int) -> None:
         ctx = self.ctx

@@ -138,3 +138,24 @@ def test_runs_list_show_and_export(cli_env, tmp_path):
 def test_third_party_plugin_is_listed(cli_env):
     out = run_cli(["plugins"], env=cli_env).stdout
     assert "townhall" in out and "simkit_townhall:TownHall" in out
+
+
+def test_resume_refuses_a_changed_population(cli_env, tmp_path):
+    personas = tmp_path / "people.jsonl"
+    from tests.conftest import SMALL_PERSONAS
+
+    personas.write_text(SMALL_PERSONAS.read_text())
+    path = townhall_yaml(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data["population"]["personas"] = str(personas)
+    path.write_text(yaml.safe_dump(data))
+    run_cli(["run", str(path), "--quiet"], env=cli_env)
+    db = tmp_path / "run.db"
+    (run_id,) = run_ids(db)
+    con = sqlite3.connect(db)
+    with con:  # as if the process had been killed after tick 2
+        con.execute("update runs set status = 'running', last_tick = 2")
+    con.close()
+    personas.write_text("".join(reversed(SMALL_PERSONAS.read_text().splitlines(keepends=True))))
+    proc = run_cli(["run", str(path), "--resume", run_id, "--quiet"], env=cli_env, check_rc=2)
+    assert "agents or personas differ" in proc.stderr and "Traceback" not in proc.stderr
