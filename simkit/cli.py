@@ -128,6 +128,8 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
         )
         sys.exit(130)
     except SimkitError as exc:
+        if isinstance(exc, UsageError) or sim.writer is None:
+            raise
         raise type(exc)(
             f"{exc} [run {sim.run_id}: committed ticks are kept; resume with simkit run {scenario} --resume {sim.run_id}]"
         ) from None
