@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_decoder = json.JSONDecoder()
+# strict=False: a raw newline or tab inside a string is accepted. Servers whose grammar
+# allows control characters in strings (llama.cpp's server does) produce them.
+_decoder = json.JSONDecoder(strict=False)
 
 
 def extract_json(text: str) -> Any | None:
@@ -19,7 +21,7 @@ def extract_json(text: str) -> Any | None:
         return None
     stripped = text.strip()
     try:
-        value = json.loads(stripped)
+        value = _decoder.decode(stripped)
         if isinstance(value, dict):
             return value
     except ValueError:

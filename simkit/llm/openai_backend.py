@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 DIALECTS = ("json_schema", "json_object", "prompt")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+CONNECTIONS_PER_CLIENT = 16
 _REJECTION_500 = ("input should be 'text' or 'json_object'", "response_format")
 _REJECTION_4XX = ("response_format", "json_schema", "json_object", "structured output", "unsupported format")
 
@@ -64,6 +65,7 @@ class OpenAIBackend(Backend):
         api_key_env: str = "OPENAI_API_KEY",
         dialect: str = "auto",
         timeout: float = 60.0,
+        max_concurrency: int = 8,
     ):
         self._model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
@@ -72,7 +74,12 @@ class OpenAIBackend(Backend):
         self.dialect = "json_schema" if self.auto else dialect
         self.timeout = timeout
         self.max_tokens_param = "max_tokens"
-        self._client: openai.AsyncOpenAI | None = None
+        # Without aiohttp, several clients, each with its own connection pool: httpx's pool
+        # re-scans every connection whenever a request starts or ends, which at 100
+        # connections costs more CPU than the rest of a call (bench/README.md). Round-robin.
+        self.n_clients = max(1, -(-max_concurrency // CONNECTIONS_PER_CLIENT))
+        self._clients: list[openai.AsyncOpenAI] = []
+        self._next = 0
 
     @classmethod
     def from_config(cls, cfg: LLMConfig) -> "OpenAIBackend":
@@ -84,6 +91,7 @@ class OpenAIBackend(Backend):
             api_key_env=cfg.api_key_env,
             dialect=cfg.dialect,
             timeout=cfg.timeout,
+            max_concurrency=cfg.max_concurrency,
         )
 
     @property
@@ -92,14 +100,24 @@ class OpenAIBackend(Backend):
 
     @property
     def client(self) -> openai.AsyncOpenAI:
-        if self._client is None:
-            self._client = openai.AsyncOpenAI(
-                base_url=self.base_url,
-                api_key=os.environ.get(self.api_key_env) or "not-needed",
-                max_retries=0,
-                timeout=self.timeout,  # a float: the SDK's HTTP library differs across openai versions
-            )
-        return self._client
+        """The next client, round-robin (created on first use)."""
+        if not self._clients:
+            key = os.environ.get(self.api_key_env) or "not-needed"
+            while True:
+                http = _http_client()
+                self._clients.append(
+                    openai.AsyncOpenAI(
+                        base_url=self.base_url,
+                        api_key=key,
+                        max_retries=0,
+                        timeout=self.timeout,  # a float: the SDK's HTTP library differs across versions
+                        http_client=http,
+                    )
+                )
+                if http is not None or len(self._clients) >= self.n_clients:
+                    break  # aiohttp's pool does not re-scan: one client is enough
+        self._next = (self._next + 1) % len(self._clients)
+        return self._clients[self._next]
 
     # -- the contract --------------------------------------------------------------------
 
@@ -108,11 +126,15 @@ class OpenAIBackend(Backend):
         Any other answer (404 for /models, a slow or faulty server) lets the run start."""
         try:
             await asyncio.wait_for(self.client.models.list(), timeout=min(10.0, self.timeout))
-        except (asyncio.TimeoutError, openai.APITimeoutError):
+        except asyncio.TimeoutError:
             return
         except openai.APIConnectionError as exc:
+            if isinstance(exc, openai.APITimeoutError) and not _connect_failed(exc):
+                return  # connected, but slow to answer: a busy server is not a dead one
+            await self.aclose()  # the run stops here; leave no open HTTP session behind
             raise LLMUnavailable(f"openai backend: {self._unreachable(exc)}") from None
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            await self.aclose()
             raise LLMUnavailable(f"openai backend: {self._refused(exc)}") from None
         except Exception:  # noqa: BLE001 - the probe is advisory; real calls report real errors
             return
@@ -134,9 +156,9 @@ class OpenAIBackend(Backend):
                     self.dialect = nxt
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.close()
 
     # -- one request ---------------------------------------------------------------------
 
@@ -144,34 +166,42 @@ class OpenAIBackend(Backend):
         messages = request.messages
         params: dict[str, Any] = {
             "model": self._model,
+            "messages": messages,
             "temperature": request.temperature,
             self.max_tokens_param: request.max_tokens,
             "seed": request.seed,
         }
         if request.schema_json is not None:
-            messages, extra = structured_params(request.schema_json, messages, dialect)
+            params["messages"], extra = structured_params(request.schema_json, messages, dialect)
             params.update(extra)
         with self._translate(dialect if request.schema_json is not None else None):
             try:
-                response = await self.client.chat.completions.create(messages=messages, **params)
+                response = await self._post(params)
             except openai.BadRequestError as exc:
                 if self.max_tokens_param == "max_tokens" and "max_completion_tokens" in _error_text(exc):
                     self.max_tokens_param = "max_completion_tokens"  # newer OpenAI models
                     params["max_completion_tokens"] = params.pop("max_tokens")
-                    response = await self.client.chat.completions.create(messages=messages, **params)
+                    response = await self._post(params)
                 else:
                     raise
-            choice = response.choices[0]
-            text = choice.message.content or ""
-            usage = response.usage
-        if not isinstance(text, str):
-            raise TransientLLMError(f"garbled response from {self.base_url}: message content is not text")
+            choice = response["choices"][0]
+            text = choice["message"].get("content") or ""
+            usage = response.get("usage") or {}
+            if not isinstance(text, str) or not isinstance(usage, dict):
+                raise TypeError("message content is not text")
         return RawCompletion(
             text=text,
-            tokens_in=getattr(usage, "prompt_tokens", None),
-            tokens_out=getattr(usage, "completion_tokens", None),
-            meta={"dialect": dialect, "finish_reason": getattr(choice, "finish_reason", None)},
+            tokens_in=usage.get("prompt_tokens"),
+            tokens_out=usage.get("completion_tokens"),
+            meta={"dialect": dialect, "finish_reason": choice.get("finish_reason")},
         )
+
+    async def _post(self, body: dict[str, Any]) -> Any:
+        # `client.post` sends the body as it is and (cast_to=object) returns the decoded JSON.
+        # `chat.completions.create` would first walk every nested value (the whole JSON
+        # schema) to coerce types and then build pydantic objects: ~5 ms of CPU per call,
+        # more than everything else at 100 concurrent calls (bench/README.md).
+        return await self.client.post("/chat/completions", body=body, cast_to=object)
 
     @contextlib.contextmanager
     def _translate(self, dialect: str | None) -> Iterator[None]:
@@ -181,7 +211,9 @@ class OpenAIBackend(Backend):
             yield
         except (TransientLLMError, PermanentLLMError, DialectRejected):
             raise
-        except openai.APITimeoutError:
+        except openai.APITimeoutError as exc:
+            if _connect_failed(exc):
+                raise TransientLLMError(self._unreachable(exc)) from None
             raise TransientLLMError(f"{self.base_url} did not answer within {self.timeout:g}s") from None
         except openai.APIConnectionError as exc:
             raise TransientLLMError(self._unreachable(exc)) from None
@@ -221,6 +253,17 @@ class OpenAIBackend(Backend):
         )
 
 
+def _http_client():
+    """aiohttp under the SDK when it is installed (`openai[aiohttp]`): its C HTTP parser costs
+    a third of the CPU per call of the default pure-Python stack (bench/README.md)."""
+    if os.environ.get("SIMKIT_HTTP") != "httpx":
+        try:
+            return openai.DefaultAioHttpClient()
+        except (AttributeError, RuntimeError):  # older SDK, or aiohttp missing
+            pass
+    return None
+
+
 def structured_params(schema: dict, messages: list[dict[str, str]], dialect: str) -> tuple[list[dict[str, str]], dict]:
     """The messages and request parameters that ask for JSON matching `schema` in `dialect`."""
     if dialect == "json_schema":
@@ -228,16 +271,17 @@ def structured_params(schema: dict, messages: list[dict[str, str]], dialect: str
         return messages, {
             "response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
         }
+    if dialect == "json_object":
+        # The schema goes to the server's grammar, not into the prompt (the plugin's prompt
+        # already names the fields; 300 more prompt tokens per call is slow on a CPU server).
+        # llama.cpp's grammar converter ignores numeric bounds; spelled out as enums they
+        # hold (the answer is still validated against `schema`).
+        return messages, {"response_format": {"type": "json_object", "schema": enum_bounded_numbers(schema)}}
     instruction = (
         "Answer with only a JSON object (no prose, no code fence) that matches this JSON schema: "
         + json.dumps(schema, separators=(",", ":"))
     )
-    messages = with_instruction(messages, instruction)
-    if dialect == "json_object":
-        # llama.cpp's server turns this schema into a grammar whose converter ignores numeric
-        # bounds; spelled out as enums they hold (the answer is validated against `schema`).
-        return messages, {"response_format": {"type": "json_object", "schema": enum_bounded_numbers(schema)}}
-    return messages, {}
+    return with_instruction(messages, instruction), {}
 
 
 def with_instruction(messages: list[dict[str, str]], instruction: str) -> list[dict[str, str]]:
@@ -248,6 +292,13 @@ def with_instruction(messages: list[dict[str, str]], instruction: str) -> list[d
     else:
         out.insert(0, {"role": "system", "content": instruction})
     return out
+
+
+def _connect_failed(exc: Exception) -> bool:
+    """True when the connection itself failed (refused, unreachable, connect timeout). The
+    aiohttp transport reports a refused connection as a *connect timeout*."""
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and "Connect" in type(cause).__name__
 
 
 def _error_text(exc: openai.APIStatusError) -> str:

@@ -92,9 +92,11 @@ def test_dialect_request_shapes():
     assert extra["response_format"]["type"] == "json_object"
     sent = extra["response_format"]["schema"]["properties"]
     assert sent["stars"]["enum"] == [1, 2, 3, 4, 5] and len(sent["mood"]["enum"]) == 101
-    assert "JSON schema" in told[0]["content"] and told[0]["content"].startswith("You are Ann.")
+    assert told == msgs  # the server's grammar gets the schema; the prompt stays the plugin's
+    told, extra = structured_params(schema, msgs, "prompt")
+    assert extra == {} and told[0]["content"].startswith("You are Ann.") and '"mood"' in told[0]["content"]
     told, extra = structured_params(schema, msgs[1:], "prompt")
-    assert extra == {} and told[0]["role"] == "system" and '"mood"' in told[0]["content"]
+    assert extra == {} and told[0]["role"] == "system" and "JSON schema" in told[0]["content"]
     assert msgs[0]["content"] == "You are Ann."  # the caller's messages are not modified
 
 
