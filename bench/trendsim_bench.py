@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--llm", default="scripted")
     args = parser.parse_args()
     print(f"$ python bench/trendsim_bench.py --users {args.users} --cost-users {args.cost_users} --llm {args.llm}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

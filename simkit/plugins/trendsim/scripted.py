@@ -19,14 +19,14 @@ from simkit.llm.base import LLMRequest
 
 POSITIVE = frozenset(
     """record donations cheered volunteers finished thanked alive unhurt rescue rescued found
-    welcomed open extra play garden hand grandson brought blankets home supporters glad
+    welcomed extra play garden hand grandson brought blankets home glad
     hopeful heartwarming wonderful happy proud lovely kind great love thanks bravo""".split()
 )
 NEGATIVE = frozenset(
-    """lose losses worry worried empty closes close shut blames collapse collapsed injured
+    """lose losses worry worried empty shut blames collapse collapsed injured complain
     injuring seriously cracks complained responsible emergency lying lie lies scam rotten
     rigged stupid pathetic miserable disgusting ashamed hidden staged fake manipulated
-    scandal cover shocked clueless joke distraction trust powerful lose bitter hostile
+    scandal cover shocked clueless joke distraction powerful bitter hostile
     upsetting uneasy angry sad awful""".split()
 )
 _WORD = re.compile(r"[a-z']+")
