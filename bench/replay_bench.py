@@ -25,7 +25,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from simkit.replay.data import ReplayData
+from simkit.replay.data import Filters, ReplayData
 from simkit.replay.html import write_report
 from simkit.replay.tui import ReplayApp
 from simkit.store.schema import ensure_schema
@@ -156,6 +156,14 @@ def main() -> None:
             idle = f"{statistics.median(m['idle_wall']) * 1000:.0f} / {statistics.median(m['idle_cpu']) * 1000:.0f}"
             print(f"{name:<40} {m['open_wall']:>9.2f} / {m['open_cpu']:<6.2f} {step:>26} {max(m['wall']) * 1000:>19.0f}"
                   f" {idle:>24}   (synthesized in {made:.0f} s, {db.stat().st_size / 1e6:.0f} MB)", flush=True)
+            data = ReplayData.open(db, "bench")
+            t0 = time.perf_counter()
+            data.kinds()
+            kinds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            data.next_match(0, Filters(text="no such text"))  # worst case: no tick matches
+            search = time.perf_counter() - t0
+            print(f"{'':<40} first kind filter (k) {kinds:.2f} s, search with no match (n) {search:.2f} s", flush=True)
             db.unlink()
         db = Path(tmp) / "html.db"
         synthesize(db, "bench", 100, 100, agents=200)

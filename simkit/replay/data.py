@@ -248,10 +248,17 @@ class ReplayData:
         return self.db.execute(f"select count(*) {base}", args).fetchone()[0]
 
     def kinds(self) -> list[str]:
-        """Event kinds of the run (one scan, done when a viewer first asks)."""
+        """Event kinds of the run. This scans all its events (seconds at a million, from a cold
+        cache), so it runs on a connection of its own: a viewer can call it from a worker
+        thread and keep stepping meanwhile."""
         if self._kinds is None:
-            rows = self.db.execute("select distinct kind from events where run_id = ? order by kind", [self.run_id])
-            self._kinds = [r[0] for r in rows]
+            path = self.db.execute("PRAGMA database_list").fetchone()[2]
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                rows = conn.execute("select distinct kind from events where run_id = ? order by kind", [self.run_id])
+                self._kinds = [r[0] for r in rows]
+            finally:
+                conn.close()
         return self._kinds
 
     # -- agents ---------------------------------------------------------------------------------

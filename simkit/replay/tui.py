@@ -133,6 +133,7 @@ class ReplayApp(App):
         self.offset = 0
         self.events: list[Event] = []
         self.detail_of: Event | None = None
+        self.kinds: list[str] | None = None
         self.speed = 1.0
         self.player = None
         self.follow = data.live
@@ -377,9 +378,23 @@ class ReplayApp(App):
         self.push_screen(Prompt("filter by agent id (empty: all agents):", default), done)
 
     def action_cycle_kind(self) -> None:
-        kinds = ["", *self.data.kinds()]
+        """Next event kind; the first press reads the run's kinds in a worker thread."""
+        if self.kinds is None:
+            self.notify("reading the event kinds of the run…")
+            self.run_worker(self._read_kinds, thread=True, exclusive=True, group="kinds")
+            return
+        kinds = ["", *self.kinds]
         i = kinds.index(self.filters.kind) if self.filters.kind in kinds else 0
         self._set_filters(kind=kinds[(i + 1) % len(kinds)])
+
+    def _read_kinds(self) -> None:
+        kinds = self.data.kinds()
+
+        def ready() -> None:
+            self.kinds = kinds
+            self.action_cycle_kind()
+
+        self.call_from_thread(ready)
 
     def action_search(self) -> None:
         def done(answer: str | None) -> None:

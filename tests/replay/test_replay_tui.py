@@ -76,8 +76,8 @@ async def test_filters_by_agent_kind_and_text(small_run):
         await pilot.pause()
         assert [r[2] for r in event_rows(app)] == ["a1"]
         assert "filter: agent=a1" in status(app)
-        await pilot.press("c", "k")  # kinds cycle: news, post, all
-        assert [r[3] for r in event_rows(app)] == ["news"]
+        await pilot.press("c", "k")  # kinds (read in a worker) cycle: news, post, all
+        await wait_for(pilot, lambda: [r[3] for r in event_rows(app)] == ["news"])
         await pilot.press("k")
         assert [r[3] for r in event_rows(app)] == ["post", "post", "post"]
         await pilot.press("c", "slash", *"bonjour", "enter")
