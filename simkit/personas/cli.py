@@ -29,7 +29,7 @@ def personas() -> None:
 @click.option("--base-url", help="For openai: the server's base URL (any OpenAI-compatible endpoint).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=300, show_default=True, help="Seconds one LLM call may take.")
 @click.option("--limit", type=click.IntRange(0), help="Process at most this many users this time (resume later for the rest).")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True, help="Users in flight at once.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True, help="Users in flight at once (the local model batches up to 8).")
 @click.option("--min-fidelity", type=click.IntRange(1, 5), default=3, show_default=True, help="Judge rating (1-5) a persona needs.")
 @click.option("--max-inconsistency", type=click.FloatRange(0), default=1.1, show_default=True, help="Largest mean within-trait SD of keyed IPIP answers.")
 @click.option("--max-posts", type=click.IntRange(1), default=8, show_default=True, help="Posts per user shown to the model.")
@@ -49,7 +49,9 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
     from simkit.personas.sources import read_source
 
     users = read_source(source, fmt)
-    settings = {**parse_llm_flag(llm), "max_concurrency": concurrency, "timeout": timeout}
+    # n_parallel: the local model batches up to this many requests in one context
+    settings = {**parse_llm_flag(llm), "max_concurrency": concurrency, "n_parallel": min(concurrency, 8),
+                "timeout": timeout}
     if base_url:
         settings["base_url"] = base_url
     client = make_client(LLMConfig(**settings), seed)
