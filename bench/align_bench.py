@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=100_000)
     parser.add_argument("--n", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reps", type=int, default=5, help="reference draws averaged per distance")
+    parser.add_argument("--reps", type=int, default=20, help="reference draws averaged per distance")
     args = parser.parse_args()
 
     reference = load_reference()
