@@ -273,6 +273,7 @@ class ReplayApp(App):
         if not self.series:
             note = "no per-tick metrics"
         self.metrics_note.update(Text(note, style="dim"))
+        self.metrics_note.display = bool(note)
 
     def _show_metric_values(self) -> None:
         for key, (_spark, value) in self.sparklines.items():
