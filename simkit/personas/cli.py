@@ -48,7 +48,7 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
     from simkit.personas.generate import GenerateOptions, generate as run_pipeline, rejected_path
     from simkit.personas.sources import read_source
 
-    users = read_source(source, fmt)
+    users = read_source(source, fmt, max_posts)
     # n_parallel: the local model batches up to this many requests in one context
     settings = {**parse_llm_flag(llm), "max_concurrency": concurrency, "n_parallel": min(concurrency, 8),
                 "timeout": timeout}

@@ -46,7 +46,9 @@ class SourceUser:
         return out
 
 
-def read_source(path: Path, fmt: str = "auto") -> list[SourceUser]:
+def read_source(path: Path, fmt: str = "auto", max_posts: int | None = None) -> list[SourceUser]:
+    """Users with at least one post; only the first `max_posts` of each are kept, so the
+    whole Blog Authorship Corpus (681,288 posts) reads without holding every post."""
     path = Path(path)
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
@@ -54,14 +56,14 @@ def read_source(path: Path, fmt: str = "auto") -> list[SourceUser]:
         raise UsageError(f"{path}: source file not found")
     if fmt == "auto":
         fmt = "blog-xml" if path.is_dir() else "blog-csv" if path.suffix.lower() == ".csv" else "simkit"
-    users = {"simkit": _simkit, "blog-xml": _blog_xml, "blog-csv": _blog_csv}[fmt](path)
+    users = {"simkit": _simkit, "blog-xml": _blog_xml, "blog-csv": _blog_csv}[fmt](path, max_posts)
     users = [u for u in users if u.posts]
     if not users:
         raise UsageError(f"{path}: no users with posts found")
     return users
 
 
-def _simkit(path: Path) -> list[SourceUser]:
+def _simkit(path: Path, max_posts: int | None) -> list[SourceUser]:
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; the simkit format is one JSONL file (or use --format blog-xml)")
     users, seen = [], set()
@@ -73,7 +75,9 @@ def _simkit(path: Path) -> list[SourceUser]:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise UsageError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            users.append(_simkit_user(path, lineno, record, seen))
+            user = _simkit_user(path, lineno, record, seen)
+            user.posts = user.posts[:max_posts]
+            users.append(user)
     return users
 
 
@@ -116,7 +120,7 @@ def _blog_meta(gender: str, age: str, industry: str) -> dict:
     return meta
 
 
-def _blog_xml(path: Path) -> list[SourceUser]:
+def _blog_xml(path: Path, max_posts: int | None) -> list[SourceUser]:
     if not path.is_dir():
         raise UsageError(f"{path}: the blog-xml format is a folder of <id>.<gender>.<age>.<industry>.<sign>.xml files")
     users = []
@@ -125,12 +129,12 @@ def _blog_xml(path: Path) -> list[SourceUser]:
         if len(parts) != 5:
             raise UsageError(f"{file}: name should be <id>.<gender>.<age>.<industry>.<sign>.xml")
         text = file.read_text(encoding="latin-1")
-        posts = [" ".join(html.unescape(p).split()) for _, p in _BLOG_POST.findall(text)]
+        posts = [" ".join(html.unescape(p).split()) for _, p in _BLOG_POST.findall(text)][:max_posts]
         users.append(SourceUser(parts[0], posts, _blog_meta(parts[1], parts[2], parts[3])))
     return users
 
 
-def _blog_csv(path: Path) -> list[SourceUser]:
+def _blog_csv(path: Path, max_posts: int | None) -> list[SourceUser]:
     users: dict[str, SourceUser] = {}
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -140,6 +144,6 @@ def _blog_csv(path: Path) -> list[SourceUser]:
         for row in reader:
             user = users.setdefault(row["id"], SourceUser(row["id"], [], _blog_meta(row["gender"], row["age"], row["topic"])))
             text = " ".join((row["text"] or "").split())
-            if text:
+            if text and (max_posts is None or len(user.posts) < max_posts):
                 user.posts.append(text)
     return list(users.values())

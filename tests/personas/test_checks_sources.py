@@ -113,6 +113,7 @@ def test_blog_authorship_csv_layout(tmp_path):
                     "8,female,33,indUnk,Leo,x,Hello\n")
     users = read_source(path)
     assert [(u.user_id, u.posts) for u in users] == [("7", ["First post", "Second"]), ("8", ["Hello"])]
+    assert [u.posts for u in read_source(path, max_posts=1)] == [["First post"], ["Hello"]]
     assert users[0].meta["occupation"] == "technology" and "occupation" not in users[1].meta
 
 
