@@ -112,6 +112,12 @@ class Plugin(ABC):
         """Compute final metrics (with `ctx.metric`); judges that score the run go here."""
 
     @classmethod
+    def replay_renderer(cls) -> Any:
+        """A `simkit.replay.render.Renderer` that draws this plugin's events and exposures in
+        both replay viewers; None keeps the generic renderer."""
+        return None
+
+    @classmethod
     def sweep_report(cls, reader: "RunReader", run_ids: list[str], console: Any) -> None:
         """Print a comparison of the runs of a sweep. The default lists each run's final metrics."""
         from simkit.engine.sweep import default_sweep_report
