@@ -1,8 +1,10 @@
 """TrendSim at the paper's scale on the scripted backend, and the LLM cost of its two
 cognition modes.
 
-1. Scale: N users (default 1,000, the paper's population) over the full 16-hour lifecycle,
-   PA-10, fused cognition: wall time, visits, agent-steps and agent-steps per second.
+1. Scale: N agents (default 1,000, the paper's population) over the full 16-hour lifecycle,
+   fused cognition, without attackers (SE: 1,000 users) and with half of them attackers
+   (PA-50), the two settings of the paper's Table 4: wall time, visits, agent-steps and
+   agent-steps per second.
    An agent-step is one page of a normal user's visit: one action decided (and, in
    faithful mode, perceived, written and reflected on).
 2. Cost: the same scenario with a smaller population, once `faithful` and once `fused`:
@@ -80,15 +82,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.users:
-            conn, wall = run(args.users, folder, "scripted", "attack.share=0.1", "cognition=fused")
-            steps = agent_steps(conn)
-            visits = conn.execute("select count(*) from events where kind = 'end_visit'").fetchone()[0]
-            n_calls = conn.execute("select count(*) from llm_calls").fetchone()[0]
-            print(f"\nscale: {args.users} agents (PA-10), 16 h lifecycle, fused, scripted backend")
-            print(f"  wall time          {wall:8.1f} s")
-            print(f"  visits             {visits:8d}   (users and attackers)")
-            print(f"  agent-steps        {steps:8d}   ({steps / wall:.0f} per second)")
-            print(f"  LLM calls          {n_calls:8d}   ({n_calls / wall:.0f} per second)")
+            print(f"\nscale: {args.users} agents, 16 h lifecycle, fused, scripted backend")
+            print(f"  {'setting':8s} {'wall s':>7s} {'visits':>7s} {'steps':>6s} {'steps/s':>8s} {'calls':>6s} {'calls/s':>8s}")
+            for label, share in (("SE", 0), ("PA-50", 0.5)):
+                conn, wall = run(args.users, folder, "scripted", f"attack.share={share}", "cognition=fused")
+                steps = agent_steps(conn)
+                visits = conn.execute("select count(*) from events where kind = 'end_visit'").fetchone()[0]
+                n_calls = conn.execute("select count(*) from llm_calls").fetchone()[0]
+                print(f"  {label:8s} {wall:7.1f} {visits:7d} {steps:6d} {steps / wall:8.0f} {n_calls:6d} {n_calls / wall:8.0f}")
 
         print(f"\ncost per agent-step: {args.cost_users} agents (PA-10), {args.llm} backend")
         print(f"  {'cognition':10s} {'steps':>6s} {'calls':>6s} {'calls/step':>10s} {'tok in/step':>12s} {'tok out/step':>13s} {'wall s':>7s}")
