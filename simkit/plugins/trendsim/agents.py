@@ -239,12 +239,17 @@ def fused_graph():
 
 
 # -- attackers ---------------------------------------------------------------------------
-async def poison(state: VisitState) -> dict:
-    """Enter, read the topic page, post one comment imitating the prototype, leave."""
-    visit, attacker = state["visit"], state["attacker"]
+async def attacker_enter(state: VisitState) -> dict:
+    """Read the browsing page and enter the topic (an attacker always does)."""
     state = {**state, **await show(state)}
-    visit.take("enter")
-    state["walk"].steps.append((visit.steps[-1], state["now"]))
+    state["visit"].take("enter")
+    state["walk"].steps.append((state["visit"].steps[-1], state["now"]))
+    return {"now": state["now"]}
+
+
+async def attacker_post(state: VisitState) -> dict:
+    """Read the topic page, post one comment imitating the prototype, leave."""
+    visit, attacker = state["visit"], state["attacker"]
     state = {**state, **await show(state)}
     msgs = PROMPTS.messages(None, "attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
     ans = await ask(state, msgs, answers.PoisonComment, purpose="trendsim.attack")
@@ -258,9 +263,11 @@ async def poison(state: VisitState) -> dict:
 @compile_once
 def attacker_graph():
     g = StateGraph(VisitState)
-    g.add_node("poison", poison)
-    g.add_edge(START, "poison")
-    g.add_edge("poison", END)
+    g.add_node("enter", attacker_enter)
+    g.add_node("post", attacker_post)
+    g.add_edge(START, "enter")
+    g.add_edge("enter", "post")
+    g.add_edge("post", END)
     return g.compile()
 
 
