@@ -184,3 +184,25 @@ def test_a_run_cut_after_tick_50_resumes_to_the_same_trajectory(workdir, attacke
     for table, cols in tables.items():
         query = f"select {cols} from {table} order by {cols}"
         assert [tuple(r) for r in resumed.execute(query)] == [tuple(r) for r in attacked.execute(query)], table
+
+
+def test_censorship_from_midway_hides_flagged_comments_only_after_it_starts(workdir):
+    conn = run(workdir, "censor.db", "attack.share=0.3", "censorship.enabled=true", "censorship.start_fraction=0.5")
+    times = dict(conn.execute("select cid, sim_time from trendsim_comments"))
+    censored = {cid for (cid,) in conn.execute("select cid from trendsim_comments where censored = 1")}
+    assert censored and all(times[c] >= "2025-03-01T14:00:00" for c in censored)  # 06:00 + 0.5 x 16 h
+    shown = {c["cid"] for (items,) in conn.execute("select items_json from exposures") for c in json.loads(items).get("comments", [])}
+    assert not shown & censored
+    assert finals(conn)["censorship.removed"] == len(censored)
+    assert conn.execute("select count(*) from llm_calls where purpose = 'trendsim.censor'").fetchone()[0] == sum(
+        1 for t in times.values() if t >= "2025-03-01T14:00:00"
+    )  # one verdict per comment after the start; replies are never sent to the censor
+
+
+def test_code_time_mode_keeps_user_visits_in_the_first_four_hours(workdir):
+    conn = run(workdir, "code.db", "attack.share=0.3", "time_mode=code")
+    users = "select agent_id from agents where kind = 'user'"
+    latest = conn.execute(f"select max(sim_time) from events where kind = 'enter' and agent_id in ({users})").fetchone()[0]
+    assert latest < "2025-03-01T10:05:00"  # 06:00 + 4 h, plus the time a visit takes
+    attacker_late = conn.execute(f"select count(*) from events where kind = 'comment' and sim_time > '2025-03-01T14:00:00' and agent_id not in ({users})").fetchone()[0]
+    assert attacker_late > 0  # attackers keep coming every 4 hours
