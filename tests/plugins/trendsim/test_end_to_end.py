@@ -102,6 +102,11 @@ def test_the_attack_effect_holds_in_faithful_cognition_and_synchronous_mode(work
     assert attacked["emotion.avg"] < clean["emotion.avg"] - 0.03
 
 
+def test_the_run_records_its_prompt_templates(clean):
+    hashes = json.loads(clean.execute("select prompt_hashes_json from runs").fetchone()[0])
+    assert {"fused.j2", "persona.j2", "attack.j2", "censor.j2", "reflect_emotion.j2"} <= set(hashes)
+
+
 def test_clean_run_shows_no_attacker_comments(clean):
     for (items,) in clean.execute("select items_json from exposures"):
         page = json.loads(items)
