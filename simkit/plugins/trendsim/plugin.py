@@ -226,6 +226,12 @@ class TrendSimPlugin(Plugin):
         metrics.network(metric, interaction_graph(kinds, self.interactions), len(self.attackers))
 
     @classmethod
+    def replay_renderer(cls):
+        from simkit.plugins.trendsim.replay import TrendSimRenderer
+
+        return TrendSimRenderer()
+
+    @classmethod
     def sweep_report(cls, reader, run_ids, console) -> None:
         from simkit.plugins.trendsim.report import table5
 
