@@ -40,3 +40,15 @@ def test_mistakes_name_their_key(section, where):
     with pytest.raises(ValidationError) as err:
         TrendSimConfig.model_validate(section)
     assert tuple(err.value.errors()[0]["loc"][: len(where)]) == where
+
+
+@pytest.mark.parametrize("name, share", [("trendsim", 0.0), ("trendsim_pa10", 0.1), ("trendsim_pa30", 0.3), ("trendsim_pa50", 0.5)])
+def test_shipped_scenarios_validate_with_exact_attack_shares(name, share):
+    from simkit.engine.runner import load_scenario
+    from simkit.plugins.trendsim.plugin import attacker_counts
+    from tests.conftest import ROOT
+
+    config, cfg = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    assert config.llm.backend == "local" and cfg.cognition == "fused" and cfg.attack.share == share
+    n = config.population.size
+    assert sum(attacker_counts(n, share, cfg.attack.mix).values()) == pytest.approx(share * n)
