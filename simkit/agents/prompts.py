@@ -21,6 +21,7 @@ class PromptLibrary:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             autoescape=False,
+            auto_reload=False,  # templates are package files: no stat() of the file on every render
         )
 
     def render(self, name: str, **values) -> str:

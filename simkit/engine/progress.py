@@ -66,8 +66,11 @@ class RunProgress:
         return Group(head, bar, line)
 
 
-def format_value(value: float) -> str:
-    """Counts as integers with separators, everything else to 4 significant digits."""
+def format_value(value: float | None) -> str:
+    """Counts as integers with separators, everything else to 4 significant digits; a NaN
+    (stored by SQLite as NULL) as n/a."""
+    if value is None or value != value:
+        return "n/a"
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:.4g}"

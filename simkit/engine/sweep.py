@@ -6,6 +6,7 @@ import itertools
 
 from rich.table import Table
 
+from simkit.engine.progress import format_value
 from simkit.errors import UsageError
 
 
@@ -30,5 +31,5 @@ def default_sweep_report(reader, run_ids: list[str], console) -> None:
     names = sorted({n for f in finals.values() for n in f if not n.startswith("llm.")})[:8]
     table = Table("run", *names)
     for rid in run_ids:
-        table.add_row(rid, *(f"{finals[rid].get(n, float('nan')):.4g}" for n in names))
+        table.add_row(rid, *(format_value(finals[rid].get(n)) for n in names))
     console.print(table)
