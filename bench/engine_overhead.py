@@ -90,7 +90,7 @@ class Bench(Plugin):
 def measure(n_agents: int, ticks: int, use_graph: bool, use_db: bool, folder: Path) -> float:
     t0 = datetime(2025, 1, 1)
     clock = Clock(t0, t0 + ticks * timedelta(minutes=1), timedelta(minutes=1))
-    llm = LLMClient(ScriptedBackend(seed=1), cache_mode="off", max_concurrency=10_000)
+    llm = LLMClient(ScriptedBackend(seed=1), cache_mode="off", max_concurrency=8)
     ctx = RunContext("bench", 1, clock, llm, Scheduler())
     plugin = Bench(None, ctx)
     plugin.use_graph = use_graph

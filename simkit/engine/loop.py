@@ -52,6 +52,7 @@ class TickLoop:
         self.mode = mode
         self.on_tick = on_tick or (lambda _s: None)
         self.status = LoopStatus(ticks_total=ctx.clock.n_ticks, started=time.monotonic())
+        self.workers = max(64, 4 * ctx.llm.max_concurrency)
 
     async def run(self, start_tick: int = 0, replay_until: int = -1) -> int:
         """Run ticks from `start_tick`; ticks <= `replay_until` are re-executed without writing.
@@ -103,12 +104,7 @@ class TickLoop:
                 for action in actions or []:
                     await _in_slot((ACT_PHASE, i), action.agent_id, plugin.apply(action))
         else:
-            results = await asyncio.gather(
-                *(
-                    asyncio.create_task(plugin.act(a), context=RunContext.in_slot((ACT_PHASE, i), a.agent_id))
-                    for i, a in enumerate(activations)
-                )
-            )
+            results = await self._act_all(activations)
             ordered: list[tuple[tuple, Action]] = []
             for i, (activation, actions) in enumerate(zip(activations, results)):
                 for j, action in enumerate(actions or []):
@@ -118,6 +114,23 @@ class TickLoop:
                 await _in_slot((APPLY_PHASE, n), action.agent_id, plugin.apply(action))
         await _in_slot((POST_PHASE,), None, plugin.end_tick(tick))
         return len(activations)
+
+    async def _act_all(self, activations: list[Activation]) -> list:
+        """Run every activation's `act` concurrently, through a bounded pool of workers.
+
+        A task per agent costs scheduling time that grows with the number of agents; the
+        LLM client admits only `max_concurrency` calls at once anyway, so a few workers per
+        slot keep it saturated."""
+        results: list = [None] * len(activations)
+        queue = iter(enumerate(activations))
+
+        async def worker() -> None:
+            for i, activation in queue:
+                results[i] = await _in_slot((ACT_PHASE, i), activation.agent_id, self.plugin.act(activation))
+
+        n_workers = min(len(activations), self.workers)
+        await asyncio.gather(*(asyncio.create_task(worker()) for _ in range(n_workers)))
+        return results
 
 
 def _in_slot(slot: tuple, agent_id: str | None, coro):

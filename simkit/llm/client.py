@@ -110,6 +110,7 @@ class LLMClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.stats = LLMStats()
+        self.max_concurrency = max_concurrency
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._slots: dict[tuple[str | None, str], int] = defaultdict(int)
         self._jitter = random.Random(seed)  # jitter only shapes waiting, never results
