@@ -151,3 +151,16 @@ def test_short_local_run_parses_every_call_and_rerun_is_served_from_cache(cli_en
     conn = sqlite3.connect(tmp_path / "run.db")
     second = conn.execute("select llm_calls, cache_hits, status from runs where run_id != ?", [run_id]).fetchone()
     assert second == (0, calls, "finished")
+
+
+@pytest.mark.slow
+async def test_a_timed_out_request_frees_its_sequence():
+    backend = LocalBackend(n_parallel=1)
+    await backend.check()
+    request = LLMRequest(messages=[PERSONA, page(2)], max_tokens=200, temperature=0.7, seed=5)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(backend.generate(request), 0.3)
+    started = time.perf_counter()
+    answer = await backend.generate(LLMRequest(messages=[PERSONA, page(3)], max_tokens=8, temperature=0.7, seed=6))
+    assert answer.tokens_out <= 8 and time.perf_counter() - started < 30
+    await backend.aclose()
