@@ -164,3 +164,14 @@ async def test_a_timed_out_request_frees_its_sequence():
     answer = await backend.generate(LLMRequest(messages=[PERSONA, page(3)], max_tokens=8, temperature=0.7, seed=6))
     assert answer.tokens_out <= 8 and time.perf_counter() - started < 30
     await backend.aclose()
+
+
+async def test_prompt_longer_than_the_context_is_a_clear_permanent_error():
+    from simkit.llm.base import PermanentLLMError
+
+    backend = LocalBackend(n_ctx=256)
+    await backend.check()
+    long_page = {"role": "user", "content": "word " * 400}
+    with pytest.raises(PermanentLLMError, match=r"more than llm.n_ctx=256 allows; raise llm.n_ctx"):
+        await backend.generate(LLMRequest(messages=[PERSONA, long_page], max_tokens=8))
+    await backend.aclose()
