@@ -212,7 +212,7 @@ class Simulation:
         final_tick = max(last_tick, 0)
         assert self.writer is not None
         # Judge calls made in finish() are part of the trajectory too.
-        with self.writer.db.conn:
+        with self.writer.db.atomic():
             for table, items in (("events", ctx.buffer.events), ("llm_calls", ctx.buffer.llm_calls)):
                 start = self.writer.db.execute(
                     f"select coalesce(max(seq), -1) + 1 from {table} where run_id = ? and tick = ?",

@@ -63,17 +63,17 @@ class RunWriter:
         ensure_schema(self.db)
 
     def start_run(self, row: dict) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["runs"].insert(row, replace=True)
 
     def add_agents(self, run_id: str, agents: list[dict]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["agents"].insert_all(({"run_id": run_id, **a} for a in agents), replace=True, batch_size=1000)
 
     def commit_tick(self, run_id: str, tick: int, sim_time: str, active: int, buf: TickBuffer, run_update: dict) -> None:
         """Write the whole tick, or (if anything fails) nothing of it."""
         base = {"run_id": run_id, "tick": tick}
-        with self.db.conn:
+        with self.db.atomic():
             for table, items in (("events", buf.events), ("exposures", buf.exposures), ("llm_calls", buf.llm_calls)):
                 rows = [{**base, "seq": i, **row} for i, row in enumerate(_ordered(items))]
                 if rows:
@@ -95,12 +95,12 @@ class RunWriter:
             self.db["runs"].update(run_id, {"last_tick": tick, **run_update})
 
     def write_metrics(self, run_id: str, tick: int, metrics: list[dict]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["metrics"].delete_where("run_id = ? AND tick = ?", [run_id, tick])
             self.db["metrics"].insert_all(({"run_id": run_id, "tick": tick, **m} for m in metrics), batch_size=500)
 
     def update_run(self, run_id: str, values: dict) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["runs"].update(run_id, values)
 
     def close(self) -> None:
