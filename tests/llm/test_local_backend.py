@@ -175,3 +175,12 @@ async def test_prompt_longer_than_the_context_is_a_clear_permanent_error():
     with pytest.raises(PermanentLLMError, match=r"more than llm.n_ctx=256 allows; raise llm.n_ctx"):
         await backend.generate(LLMRequest(messages=[PERSONA, long_page], max_tokens=8))
     await backend.aclose()
+
+
+def test_cli_with_a_missing_model_file_is_one_line_and_exit_code_1(cli_env, tmp_path):
+    scenario = townhall_yaml(tmp_path)
+    proc = run_cli(["run", str(scenario), "--quiet", "--llm", f"local:{tmp_path / 'missing.gguf'}"],
+                   env=cli_env, check_rc=1, timeout=120)
+    err = proc.stderr.strip()
+    assert "Traceback" not in proc.stderr and "\n" not in err, proc.stderr
+    assert "missing.gguf not found" in err
