@@ -75,16 +75,15 @@ def _overrides(seed, llm, out) -> dict:
 
 
 def _execute(sim, *, resume: bool, quiet: bool, title: str):
+    """Run a prepared simulation, with the live display when stdout is a terminal."""
+    from simkit.engine.loop import LoopStatus
     from simkit.engine.progress import RunProgress
 
-    progress = RunProgress(title, status=None, stats=sim.llm.stats)  # status set by the loop below
+    progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats)
 
-    def on_tick(status):
+    def on_tick(status: LoopStatus) -> None:
         progress.status = status
 
-    from simkit.engine.loop import LoopStatus
-
-    progress.status = LoopStatus(ticks_total=sim.ctx.clock.n_ticks)
     started = time.monotonic()
     if quiet or not console.is_terminal:
         result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
