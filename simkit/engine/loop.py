@@ -13,7 +13,6 @@ every plugin must get right.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -31,7 +30,6 @@ class LoopStatus:
     ticks_done: int = 0
     active_agents: int = 0
     replaying: bool = False
-    started: float = 0.0
 
 
 ACT_PHASE, APPLY_PHASE, PRE_PHASE, POST_PHASE = 1, 2, 0, 3
@@ -51,7 +49,7 @@ class TickLoop:
         self.writer = writer
         self.mode = mode
         self.on_tick = on_tick or (lambda _s: None)
-        self.status = LoopStatus(ticks_total=ctx.clock.n_ticks, started=time.monotonic())
+        self.status = LoopStatus(ticks_total=ctx.clock.n_ticks)
         self.workers = max(64, 4 * ctx.llm.max_concurrency)
 
     async def run(self, start_tick: int = 0, replay_until: int = -1) -> int:
@@ -138,4 +136,4 @@ def _in_slot(slot: tuple, agent_id: str | None, coro):
     return asyncio.create_task(coro, context=RunContext.in_slot(slot, agent_id))
 
 
-__all__ = ["Activation", "LoopStatus", "TickLoop"]
+__all__ = ["LoopStatus", "TickLoop"]
