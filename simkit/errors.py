@@ -26,5 +26,9 @@ class LLMUnavailable(SimkitError):
     """The LLM backend cannot answer at all (server down, model file missing or corrupt)."""
 
 
+class ModelFileMissing(UsageError, LLMUnavailable):
+    """The model file the user named does not exist (a usage error: exit code 2)."""
+
+
 class ReplayMiss(SimkitError):
     """Cache mode `replay` met a request that is not in the database."""

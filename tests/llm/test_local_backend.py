@@ -177,10 +177,10 @@ async def test_prompt_longer_than_the_context_is_a_clear_permanent_error():
     await backend.aclose()
 
 
-def test_cli_with_a_missing_model_file_is_one_line_and_exit_code_1(cli_env, tmp_path):
+def test_cli_with_a_missing_model_file_is_one_line_and_exit_code_2(cli_env, tmp_path):
     scenario = townhall_yaml(tmp_path)
     proc = run_cli(["run", str(scenario), "--quiet", "--llm", f"local:{tmp_path / 'missing.gguf'}"],
-                   env=cli_env, check_rc=1, timeout=120)
+                   env=cli_env, check_rc=2, timeout=120)
     err = proc.stderr.strip()
     assert "Traceback" not in proc.stderr and "\n" not in err, proc.stderr
     assert "missing.gguf not found" in err
