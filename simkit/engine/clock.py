@@ -18,6 +18,3 @@ class Clock:
 
     def time_of(self, tick: int) -> datetime:
         return self.start + tick * self.tick_length
-
-    def tick_of(self, time: datetime) -> int:
-        return int((time - self.start) // self.tick_length)

@@ -206,51 +206,12 @@ class Simulation:
             )
 
     async def _finish(self, last_tick: int) -> None:
-        ctx = self.ctx
-        ctx.buffer.clear()
+        """Run the plugin's end-of-run work; judge calls made there are part of the
+        trajectory too, appended to the last tick."""
+        self.ctx.buffer.clear()
         await self.plugin.finish()
-        final_tick = max(last_tick, 0)
         assert self.writer is not None
-        # Judge calls made in finish() are part of the trajectory too.
-        with self.writer.db.atomic():
-            for table, items in (("events", ctx.buffer.events), ("llm_calls", ctx.buffer.llm_calls)):
-                start = self.writer.db.execute(
-                    f"select coalesce(max(seq), -1) + 1 from {table} where run_id = ? and tick = ?",
-                    [self.run_id, final_tick],
-                ).fetchone()[0]
-                rows = [row for _k, row in sorted(items, key=lambda kv: kv[0])]
-                if rows:
-                    self.writer.db[table].insert_all(
-                        [{"run_id": self.run_id, "tick": final_tick, "seq": start + i, **r} for i, r in enumerate(rows)]
-                    )
-        totals = run_totals(self.writer.db, self.run_id)
-        for name in ("llm_calls", "cache_hits", "retries", "parse_failures", "tokens_in", "tokens_out"):
-            ctx.metric(f"llm.{name}", totals[name])
-        self.writer.write_metrics(self.run_id, -1, ctx.buffer.metrics)
-        self.writer.update_run(self.run_id, {"status": "finished", "finished_at": now_iso(), **totals})
-
-
-def run_totals(db, run_id: str) -> dict:
-    """Accounting from the calls table itself, so a resumed run's totals are whole."""
-    row = db.execute(
-        """select coalesce(sum(cached = 0), 0), coalesce(sum(cached), 0),
-                  coalesce(sum(case when attempts > 1 then attempts - 1 else 0 end), 0),
-                  coalesce(sum(case when cached = 0 then tokens_in else 0 end), 0),
-                  coalesce(sum(case when cached = 0 then tokens_out else 0 end), 0)
-           from llm_calls where run_id = ?""",
-        [run_id],
-    ).fetchone()
-    failures = db.execute(
-        "select count(*) from events where run_id = ? and kind = 'parse_failure'", [run_id]
-    ).fetchone()[0]
-    return {
-        "llm_calls": row[0],
-        "cache_hits": row[1],
-        "retries": row[2],
-        "tokens_in": row[3],
-        "tokens_out": row[4],
-        "parse_failures": failures,
-    }
+        self.writer.commit_finish(self.run_id, max(last_tick, 0), self.ctx.buffer)
 
 
 def load_scenario(path: Path, overrides: list[str] | None = None, extra: dict | None = None):

@@ -35,8 +35,5 @@ class Scheduler:
             due.append(heapq.heappop(self._heap))
         return due
 
-    def peek_time(self) -> datetime | None:
-        return self._heap[0].time if self._heap else None
-
     def __len__(self) -> int:
         return len(self._heap)

@@ -72,27 +72,73 @@ class RunWriter:
 
     def commit_tick(self, run_id: str, tick: int, sim_time: str, active: int, buf: TickBuffer, run_update: dict) -> None:
         """Write the whole tick, or (if anything fails) nothing of it."""
-        base = {"run_id": run_id, "tick": tick}
         with self.db.atomic():
-            for table, items in (("events", buf.events), ("exposures", buf.exposures), ("llm_calls", buf.llm_calls)):
-                rows = [{**base, "seq": i, **row} for i, row in enumerate(_ordered(items))]
-                if rows:
-                    self.db[table].insert_all(rows, batch_size=500)
-            if buf.states:
-                self.db["agent_state"].insert_all(
-                    ({**base, "agent_id": a, "state_json": dumps(s)} for a, s in sorted(buf.states.items())),
-                    batch_size=500,
-                    replace=True,
-                )
+            self._write_rows(run_id, tick, buf)
             if buf.metrics:
-                self.db["metrics"].insert_all(({**base, **m} for m in buf.metrics), batch_size=500)
-            for table, items in sorted(buf.plugin_rows.items()):
-                rows = [{**base, **row} for row in _ordered(items)]
-                self.db[table].insert_all(rows, batch_size=500, alter=True)
+                self.db["metrics"].insert_all(({"run_id": run_id, "tick": tick, **m} for m in buf.metrics), batch_size=500)
             self.db["ticks"].insert(
-                {**base, "sim_time": sim_time, "active_agents": active, "committed_at": now_iso()}, replace=True
+                {"run_id": run_id, "tick": tick, "sim_time": sim_time, "active_agents": active, "committed_at": now_iso()},
+                replace=True,
             )
             self.db["runs"].update(run_id, {"last_tick": tick, **run_update})
+
+    def commit_finish(self, run_id: str, tick: int, buf: TickBuffer) -> dict:
+        """Write what `finish()` produced (judge calls, events, final metrics at tick -1) after
+        the last tick's rows, and mark the run finished, in one transaction. Returns the run's
+        LLM accounting, which is also stored as `llm.*` metrics."""
+        with self.db.atomic():
+            self._write_rows(run_id, tick, buf)
+            totals = self.totals(run_id)
+            metrics = buf.metrics + [
+                {"name": f"llm.{name}", "value": float(value), "labels_json": "{}"} for name, value in totals.items()
+            ]
+            self.db["metrics"].delete_where("run_id = ? AND tick = ?", [run_id, -1])
+            self.db["metrics"].insert_all(({"run_id": run_id, "tick": -1, **m} for m in metrics), batch_size=500)
+            self.db["runs"].update(run_id, {"status": "finished", "finished_at": now_iso(), **totals})
+        return totals
+
+    def _write_rows(self, run_id: str, tick: int, buf: TickBuffer) -> None:
+        """Events, exposures, LLM calls, states and plugin rows of `buf`, numbered after any
+        rows the tick already has (so `finish()` can append to the last tick)."""
+        base = {"run_id": run_id, "tick": tick}
+        for table, items in (("events", buf.events), ("exposures", buf.exposures), ("llm_calls", buf.llm_calls)):
+            if not items:
+                continue
+            start = self.db.execute(
+                f"select coalesce(max(seq), -1) + 1 from {table} where run_id = ? and tick = ?", [run_id, tick]
+            ).fetchone()[0]
+            rows = [{**base, "seq": start + i, **row} for i, row in enumerate(_ordered(items))]
+            self.db[table].insert_all(rows, batch_size=500)
+        if buf.states:
+            self.db["agent_state"].insert_all(
+                ({**base, "agent_id": a, "state_json": dumps(s)} for a, s in sorted(buf.states.items())),
+                batch_size=500,
+                replace=True,
+            )
+        for table, items in sorted(buf.plugin_rows.items()):
+            self.db[table].insert_all(({**base, **row} for row in _ordered(items)), batch_size=500, alter=True)
+
+    def totals(self, run_id: str) -> dict:
+        """LLM accounting from the calls table itself, so a resumed run's totals are whole."""
+        row = self.db.execute(
+            """select coalesce(sum(cached = 0), 0), coalesce(sum(cached), 0),
+                      coalesce(sum(case when attempts > 1 then attempts - 1 else 0 end), 0),
+                      coalesce(sum(case when cached = 0 then tokens_in else 0 end), 0),
+                      coalesce(sum(case when cached = 0 then tokens_out else 0 end), 0)
+               from llm_calls where run_id = ?""",
+            [run_id],
+        ).fetchone()
+        failures = self.db.execute(
+            "select count(*) from events where run_id = ? and kind = 'parse_failure'", [run_id]
+        ).fetchone()[0]
+        return {
+            "llm_calls": row[0],
+            "cache_hits": row[1],
+            "retries": row[2],
+            "parse_failures": failures,
+            "tokens_in": row[3],
+            "tokens_out": row[4],
+        }
 
     def write_metrics(self, run_id: str, tick: int, metrics: list[dict]) -> None:
         with self.db.atomic():

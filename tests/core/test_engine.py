@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-import numpy as np
 import pytest
 
 from simkit.engine.clock import Clock

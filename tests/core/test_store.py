@@ -45,3 +45,23 @@ def test_rows_of_concurrent_agents_are_written_in_key_order(tmp_path):
     writer.commit_tick("r", 0, "t0", 3, buf, {})
     rows = writer.db.execute("select seq, agent_id from events order by seq").fetchall()
     assert rows == [(0, "pre"), (1, "a1"), (2, "a2"), (3, "c")]
+
+
+def test_finish_appends_after_the_last_tick_and_counts_its_calls(tmp_path):
+    writer = RunWriter(tmp_path / "run.db")
+    writer.start_run({"run_id": "r", "status": "running"})
+    writer.commit_tick("r", 0, "t0", 1, buffer_with_rows(), {})
+    judge = TickBuffer()
+    judge.events.append(((3, 0), {"sim_time": "t", "agent_id": None, "kind": "judge", "payload_json": "{}"}))
+    judge.llm_calls.append(((3, 1), {"agent_id": None, "purpose": "judge", "request_hash": "h", "model": "m",
+                                     "params_json": "{}", "messages_json": "[]", "response_json": "{}",
+                                     "parsed_ok": 1, "tokens_in": 7, "tokens_out": 3, "latency_ms": 1.0,
+                                     "cached": 0, "attempts": 2}))
+    judge.metrics.append({"name": "score", "value": 0.5, "labels_json": "{}"})
+    totals = writer.commit_finish("r", 0, judge)
+    assert totals["llm_calls"] == 1 and totals["retries"] == 1 and totals["tokens_in"] == 7
+    db = writer.db
+    assert db.execute("select seq, kind from events order by seq").fetchall() == [(0, "post"), (1, "judge")]
+    finals = dict(db.execute("select name, value from metrics where tick = -1").fetchall())
+    assert finals["score"] == 0.5 and finals["llm.llm_calls"] == 1
+    assert db.execute("select status, llm_calls from runs").fetchone() == ("finished", 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from pathlib import Path
 
 from tests.conftest import run_cli, townhall_yaml
 from tests.servers.llama_server import free_port
