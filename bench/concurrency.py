@@ -59,7 +59,7 @@ async def one_round(base_url: str, n: int, concurrency: int) -> tuple[float, LLM
     # warm the connection pool so the round measures steady state, not TCP set-up
     await asyncio.gather(*[client.complete(messages + [{"role": "user", "content": f"warm {i}"}], schema=Reaction, agent_id="w")
                            for i in range(concurrency)])
-    client.stats.calls = 0
+    client.stats.llm_calls = 0
     started = time.perf_counter()
     answers = await asyncio.gather(*[
         client.complete(messages + [{"role": "user", "content": f"page {i}"}], schema=Reaction, agent_id=f"a{i}")

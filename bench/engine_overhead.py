@@ -24,12 +24,10 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, Field
 
 from simkit.agents.graph import compile_once
+from simkit.config import LLMConfig
 from simkit.engine.clock import Clock
-from simkit.engine.context import RunContext
+from simkit.engine.context import build_context
 from simkit.engine.loop import TickLoop
-from simkit.engine.scheduler import Scheduler
-from simkit.llm.client import LLMClient
-from simkit.llm.scripted import ScriptedBackend
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
 from simkit.store.writer import RunWriter
 
@@ -66,7 +64,7 @@ class Bench(Plugin):
     config_model = None
     use_graph = True
 
-    def setup(self, n):
+    async def setup(self, n):
         self.ids = [f"u{i:06d}" for i in range(n)]
         self.board: list[int] = []
         return [AgentSpec(a, "user") for a in self.ids]
@@ -90,11 +88,11 @@ class Bench(Plugin):
 def measure(n_agents: int, ticks: int, use_graph: bool, use_db: bool, folder: Path) -> float:
     t0 = datetime(2025, 1, 1)
     clock = Clock(t0, t0 + ticks * timedelta(minutes=1), timedelta(minutes=1))
-    llm = LLMClient(ScriptedBackend(seed=1), cache_mode="off", max_concurrency=8)
-    ctx = RunContext("bench", 1, clock, llm, Scheduler())
+    llm = LLMConfig(backend="scripted", cache="off", max_concurrency=8)
+    ctx = build_context("bench", 1, clock, llm)
     plugin = Bench(None, ctx)
     plugin.use_graph = use_graph
-    plugin.setup(n_agents)
+    asyncio.run(plugin.setup(n_agents))
     writer = None
     if use_db:
         writer = RunWriter(folder / f"bench-{n_agents}-{use_graph}.db")

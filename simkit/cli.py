@@ -76,8 +76,8 @@ def _overrides(seed, llm, out) -> dict:
 
 def _execute(sim, *, resume: bool, quiet: bool, title: str):
     """Run a prepared simulation, with the live display when stdout is a terminal."""
+    from simkit.display.progress import RunProgress
     from simkit.engine.loop import LoopStatus
-    from simkit.engine.progress import RunProgress
 
     progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats)
 
@@ -106,7 +106,7 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
 
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
     """
-    from simkit.engine.progress import print_summary
+    from simkit.display.tables import print_summary
     from simkit.engine.runner import Simulation, config_from_run, load_scenario
     from simkit.store.reader import RunReader
 
@@ -168,8 +168,10 @@ def sweep(scenario: Path, sets, seeds, llm, out, quiet) -> None:
             result, wall = _execute(sim, resume=False, quiet=quiet, title=label)
             console.print(f"[green]done[/] {label} -> {result.run_id} ({wall:.1f} s)")
             run_ids.append(result.run_id)
+    from simkit.display.tables import default_sweep_report
+
     reader = RunReader.open(base_config.output.db)
-    sim.plugin_cls.sweep_report(reader, run_ids, console)
+    (sim.plugin_cls.sweep_report or default_sweep_report)(reader, run_ids, console)
 
 
 @cli.group()
@@ -204,7 +206,7 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     """Config, status, ticks, tokens and metrics of one run (a unique prefix of the id is enough)."""
     import yaml
 
-    from simkit.engine.progress import summary_table
+    from simkit.display.tables import summary_table
     from simkit.store.reader import RunReader
 
     reader = RunReader.open(db)

@@ -84,7 +84,10 @@ CacheMode = Literal["off", "use", "replay"]
 Dialect = Literal["auto", "json_schema", "json_object", "prompt"]
 
 
-class LLMConfig(StrictModel):
+class LLMSettings(StrictModel):
+    """How one model is reached and sampled. A role's entry under `llm.roles` has the same
+    keys; the ones it sets override the default role's."""
+
     backend: Backend = "local"
     model: str | None = None
     base_url: str | None = None
@@ -100,6 +103,22 @@ class LLMConfig(StrictModel):
     n_ctx: int = Field(default=2048, ge=256, le=131072)
     n_threads: int | None = Field(default=None, ge=1, le=256)
     n_parallel: int = Field(default=1, ge=1, le=64)
+
+
+class LLMConfig(LLMSettings):
+    """The default role's model (the agents, or the model under test) and, under `roles`,
+    other roles' models, e.g. `roles: {narrator: {backend: openai, model: gpt-4o}}`. Which
+    roles a plugin has is its `llm_roles`; `build_config` rejects any other name."""
+
+    roles: dict[str, LLMSettings] = Field(default_factory=dict)
+
+    def for_role(self, role: str) -> LLMSettings:
+        """The settings `role` runs with: the default's, overridden by what the role sets."""
+        override = self.roles.get(role)
+        base = LLMSettings.model_validate(self.model_dump(exclude={"roles"}))
+        if override is None:
+            return base
+        return base.model_copy(update={k: getattr(override, k) for k in override.model_fields_set})
 
 
 class OutputConfig(StrictModel):
@@ -213,6 +232,11 @@ def build_config(data: dict, source: str, plugin_resolver) -> tuple[ScenarioConf
         scenario = ScenarioConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_validation_error(source, err)) from None
+    roles = set(getattr(plugin_cls, "llm_roles", ()))
+    for role in scenario.llm.roles:
+        if role not in roles:
+            known = ", ".join(sorted(roles)) or "none: it runs every call on the default model"
+            raise ConfigError(f"{source}: llm.roles.{role}: unknown role for plugin {plugin_name} (its roles: {known})")
     try:
         plugin_cfg = plugin_cls.config_model.model_validate(section)
     except ValidationError as err:
@@ -253,7 +277,9 @@ def parse_llm_flag(flag: str) -> dict[str, Any]:
 
 
 def scenario_to_yaml_dict(config: ScenarioConfig) -> dict:
-    """The resolved config as it is stored in `runs.config_json` (plugin section under its name)."""
+    """The resolved config as it is stored in `runs.config_json` (plugin section under its name).
+    A role keeps only the keys it set, so it still inherits the rest from the default role."""
     out = config.model_dump(mode="json", by_alias=False, exclude={"plugin_config"})
+    out["llm"]["roles"] = {name: role.model_dump(mode="json", exclude_unset=True) for name, role in config.llm.roles.items()}
     out[config.plugin] = config.plugin_config
     return out

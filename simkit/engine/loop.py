@@ -1,8 +1,9 @@
 """The tick loop.
 
-Per tick: pop due events -> plugin picks activations -> agents act (concurrently against
-the tick-start world, or one by one in sequential mode) -> actions applied in (sim time,
-agent id) order -> end-of-tick work -> one transaction.
+Per tick: pop due events -> the plugin gives the tick's turns, in its order -> agents act
+(one at a time in sequential mode, each applied before the next; concurrently against the
+tick-start world in synchronous mode, applied in (sim time, agent id) order) -> turns the
+plugin added meanwhile run next -> end-of-tick work -> one transaction.
 
 Resume re-executes the committed ticks with every LLM answer taken from the database
 (no calls, nothing written), which rebuilds the world exactly, then continues writing.
@@ -16,8 +17,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Callable
 
-from simkit.engine.context import RunContext, TickInfo
-from simkit.plugins.base import Action, Activation, Plugin
+from simkit.engine.context import RunContext
+from simkit.engine.recorder import run_in_slot
+from simkit.engine.turns import TurnQueue
+from simkit.plugins.base import Action, Activation, Plugin, TickInfo
 from simkit.store.writer import RunWriter
 
 
@@ -32,7 +35,8 @@ class LoopStatus:
     replaying: bool = False
 
 
-ACT_PHASE, APPLY_PHASE, PRE_PHASE, POST_PHASE = 1, 2, 0, 3
+# Slots order a tick's rows: setup (first tick only), activate, the turns, end of tick.
+SETUP_PHASE, PRE_PHASE, TURN_PHASE, POST_PHASE = -1, 0, 1, 3
 
 
 class TickLoop:
@@ -55,31 +59,18 @@ class TickLoop:
     async def run(self, start_tick: int = 0, replay_until: int = -1) -> int:
         """Run ticks from `start_tick`; ticks <= `replay_until` are re-executed without writing.
         Returns the number of the last tick executed."""
-        clock = self.ctx.clock
+        clock, recorder = self.ctx.clock, self.ctx.recorder
         last = start_tick - 1
         for index in range(start_tick, clock.n_ticks):
             replaying = index <= replay_until
-            self.ctx.llm.force_lookup = replaying
+            recorder.replaying = replaying
             self.status.replaying = replaying
             self.status.tick = index
             tick = TickInfo(index, clock.time_of(index), min(clock.end, clock.time_of(index + 1)))
-            active = await self.run_tick(tick)
+            active = await self.run_tick(tick, first=index == start_tick)
             if not replaying and self.writer is not None:
-                stats = self.ctx.llm.stats
                 self.writer.commit_tick(
-                    self.ctx.run_id,
-                    index,
-                    tick.start.isoformat(),
-                    active,
-                    self.ctx.buffer,
-                    {
-                        "tokens_in": stats.tokens_in,
-                        "tokens_out": stats.tokens_out,
-                        "llm_calls": stats.calls,
-                        "cache_hits": stats.cache_hits,
-                        "retries": stats.retries,
-                        "parse_failures": stats.parse_failures,
-                    },
+                    self.ctx.run_id, index, tick.start.isoformat(), active, recorder.buffer, self.ctx.llms.stats.totals()
                 )
             self.status.ticks_done = index + 1
             self.status.active_agents = active
@@ -87,33 +78,57 @@ class TickLoop:
             last = index
             if self.plugin.is_done():
                 break
-        self.ctx.llm.force_lookup = False
+        recorder.replaying = False
         return last
 
-    async def run_tick(self, tick: TickInfo) -> int:
+    async def run_tick(self, tick: TickInfo, first: bool = False) -> int:
+        """One tick; returns how many turns ran. The rows of the run's first tick include
+        those `setup` recorded."""
         ctx, plugin = self.ctx, self.plugin
-        ctx.begin_tick(tick)
+        ctx.begin_tick(tick, keep_rows=first)
         due = ctx.scheduler.pop_due(tick.end)
-        activations = await _in_slot((PRE_PHASE,), None, plugin.activate(tick, due))
-        activations = sorted(activations, key=lambda a: (a.sim_time, a.agent_id))
+        activations = await run_in_slot((PRE_PHASE,), None, plugin.activate(tick, due))
+        ctx.turns = TurnQueue(activations or [])
         if self.mode == "sequential":
-            for i, activation in enumerate(activations):
-                actions = await _in_slot((ACT_PHASE, i), activation.agent_id, plugin.act(activation))
-                for action in actions or []:
-                    await _in_slot((ACT_PHASE, i), action.agent_id, plugin.apply(action))
+            turns = await self._sequential(tick)
         else:
-            results = await self._act_all(activations)
+            turns = await self._synchronous()
+        await run_in_slot((POST_PHASE,), None, plugin.end_tick(tick))
+        return turns
+
+    async def _sequential(self, tick: TickInfo) -> int:
+        """Turns one at a time in queue order; when the queue is empty the plugin may pick one more."""
+        plugin, queue, n = self.plugin, self.ctx.turns, 0
+        while True:
+            activation = queue.pop()
+            if activation is None:
+                activation = await run_in_slot((TURN_PHASE, n), None, plugin.next_turn(tick))
+                if activation is None:
+                    return n
+            slot = (TURN_PHASE, n)
+            actions = await run_in_slot(slot, activation.agent_id, plugin.act(activation))
+            for action in actions or []:
+                await run_in_slot(slot, action.agent_id, plugin.apply(action))
+            n += 1
+
+    async def _synchronous(self) -> int:
+        """Waves: every queued turn acts concurrently, then the actions apply in (sim time,
+        agent id) order; turns queued while a wave ran form the next wave."""
+        n, wave = 0, 0
+        while batch := self.ctx.turns.drain():
+            results = await self._act_all(batch, (TURN_PHASE, wave, 0))
             ordered: list[tuple[tuple, Action]] = []
-            for i, (activation, actions) in enumerate(zip(activations, results)):
+            for i, actions in enumerate(results):
                 for j, action in enumerate(actions or []):
                     ordered.append(((action.sim_time, action.agent_id, i, j), action))
             ordered.sort(key=lambda kv: kv[0])
-            for n, (_key, action) in enumerate(ordered):
-                await _in_slot((APPLY_PHASE, n), action.agent_id, plugin.apply(action))
-        await _in_slot((POST_PHASE,), None, plugin.end_tick(tick))
-        return len(activations)
+            for k, (_key, action) in enumerate(ordered):
+                await run_in_slot((TURN_PHASE, wave, 1, k), action.agent_id, self.plugin.apply(action))
+            n += len(batch)
+            wave += 1
+        return n
 
-    async def _act_all(self, activations: list[Activation]) -> list:
+    async def _act_all(self, activations: list[Activation], slot: tuple) -> list:
         """Run every activation's `act` concurrently, through a bounded pool of workers.
 
         A task per agent costs scheduling time that grows with the number of agents; the
@@ -124,16 +139,11 @@ class TickLoop:
 
         async def worker() -> None:
             for i, activation in queue:
-                results[i] = await _in_slot((ACT_PHASE, i), activation.agent_id, self.plugin.act(activation))
+                results[i] = await run_in_slot((*slot, i), activation.agent_id, self.plugin.act(activation))
 
         n_workers = min(len(activations), self.workers)
         await asyncio.gather(*(asyncio.create_task(worker()) for _ in range(n_workers)))
         return results
 
 
-def _in_slot(slot: tuple, agent_id: str | None, coro):
-    """Run `coro` as a task whose recorded rows sort under `slot`."""
-    return asyncio.create_task(coro, context=RunContext.in_slot(slot, agent_id))
-
-
-__all__ = ["LoopStatus", "TickLoop"]
+__all__ = ["LoopStatus", "TickLoop", "SETUP_PHASE"]

@@ -17,14 +17,13 @@ from pydantic import BaseModel
 import simkit
 from simkit.config import ScenarioConfig, build_config, scenario_to_yaml_dict
 from simkit.engine.clock import Clock
-from simkit.engine.context import RunContext
-from simkit.engine.loop import LoopStatus, TickLoop
+from simkit.engine.context import RunContext, build_context
+from simkit.engine.loop import SETUP_PHASE, LoopStatus, TickLoop
+from simkit.engine.recorder import run_in_slot
 from simkit.engine.registry import load_plugin
-from simkit.engine.scheduler import Scheduler
 from simkit.errors import SimkitError, UsageError
 from simkit.llm.base import Backend
-from simkit.llm.client import LLMClient
-from simkit.llm.factory import make_client
+from simkit.llm.client import COUNTERS, LLMClient
 from simkit.personas.model import Persona, load_personas
 from simkit.plugins.base import Plugin
 from simkit.store.reader import RunReader
@@ -103,33 +102,53 @@ class Simulation:
         self.source = source
         self.plugin_cls: type[Plugin] = load_plugin(config.plugin, str(source or "config"))
         self.run_id = run_id or new_run_id(config.name)
-        self.llm = make_client(config.llm, config.seed, backend)
+        self.mode = self.plugin_cls.mode if config.mode == "plugin" else config.mode
         clock = Clock(config.clock.start, config.clock.end, config.clock.tick)
-        self.ctx = RunContext(self.run_id, config.seed, clock, self.llm, Scheduler())
+        self._reader: RunReader | None = None
+        self.ctx = build_context(
+            self.run_id, config.seed, clock, config.llm, backend=backend, lookup=self._cached_answer, mode=self.mode
+        )
+        self.llm = self.ctx.llm
         self.plugin = self.plugin_cls(plugin_cfg, self.ctx)
-        if getattr(self.llm.backend, "name", "") == "scripted":
-            for purpose, fn in self.plugin.scripted_responders().items():
-                self.llm.backend.register(purpose, fn)
+        responders = self.plugin.scripted_responders()
+        for b in self.ctx.llms.backends():
+            if getattr(b, "name", "") == "scripted":
+                for purpose, fn in responders.items():
+                    b.register(purpose, fn)
         self.writer: RunWriter | None = None
+
+    def _cached_answer(self, key: str) -> dict | None:
+        return self._reader.cached_answer(key) if self._reader is not None else None
 
     def _open_writer(self) -> RunWriter:
         writer = RunWriter(self.db_path)
-        reader = RunReader(writer.db)
-        self.llm.lookup = reader.cached_answer
+        self._reader = RunReader(writer.db)
         return writer
 
+    async def _setup(self, personas: list[Persona], replaying: bool) -> list:
+        """The plugin's async set-up. Its rows land with tick 0; on a resume past tick 0
+        they are in the database already, so its LLM answers come from there and its rows
+        are dropped."""
+        recorder = self.ctx.recorder
+        recorder.replaying = replaying
+        agents = await run_in_slot((SETUP_PHASE,), None, self.plugin.setup(personas))
+        recorder.replaying = False
+        if replaying:
+            recorder.clear()
+        return agents
+
     async def run(self, *, resume: bool = False, on_tick: Callable[[LoopStatus], None] | None = None) -> RunResult:
-        await self.llm.backend.check()
+        await self.ctx.llms.check()
         personas = select_population(self.config, self.ctx, self.source)
-        agents = self.plugin.setup(personas)
         self.writer = writer = self._open_writer()
-        mode = self.plugin_cls.mode if self.config.mode == "plugin" else self.config.mode
         replay_until = -1
         if resume:
             row = RunReader(writer.db).run(self.run_id)
             if row["status"] == "finished":
                 raise UsageError(f"run {self.run_id} already finished; nothing to resume")
             replay_until = row["last_tick"] if row["last_tick"] is not None else -1
+        agents = await self._setup(personas, replaying=replay_until >= 0)
+        if resume:
             self._check_same_world(writer, row, agents)
             writer.update_run(self.run_id, {"status": "running", "error": None})
         else:
@@ -147,12 +166,7 @@ class Simulation:
                     "started_at": now_iso(),
                     "ticks_total": self.ctx.clock.n_ticks,
                     "last_tick": None,
-                    "tokens_in": 0,
-                    "tokens_out": 0,
-                    "llm_calls": 0,
-                    "cache_hits": 0,
-                    "retries": 0,
-                    "parse_failures": 0,
+                    **dict.fromkeys(COUNTERS, 0),
                 }
             )
             writer.add_agents(
@@ -167,7 +181,7 @@ class Simulation:
                     for a in agents
                 ],
             )
-        loop = TickLoop(self.plugin, self.ctx, writer, mode, on_tick)
+        loop = TickLoop(self.plugin, self.ctx, writer, self.mode, on_tick)
         status, last = "failed", replay_until
         try:
             last = await loop.run(0, replay_until)
@@ -184,7 +198,7 @@ class Simulation:
             writer.update_run(self.run_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
             raise
         finally:
-            await self.llm.aclose()
+            await self.ctx.llms.aclose()
         return RunResult(self.run_id, self.db_path, status, last, self.llm)
 
     def _check_same_world(self, writer: RunWriter, row: dict, agents: list) -> None:
@@ -208,8 +222,8 @@ class Simulation:
     async def _finish(self, last_tick: int) -> None:
         """Run the plugin's end-of-run work; judge calls made there are part of the
         trajectory too, appended to the last tick."""
-        self.ctx.buffer.clear()
-        await self.plugin.finish()
+        self.ctx.recorder.clear()
+        await run_in_slot((0,), None, self.plugin.finish())
         assert self.writer is not None
         self.writer.commit_finish(self.run_id, max(last_tick, 0), self.ctx.buffer)
 

@@ -7,7 +7,12 @@
 - faults: per-call timeout, retries with exponential backoff and full jitter;
 - structured output: pydantic model -> JSON schema -> validation, bounded repair by re-asking,
   then a `parse_failure` event and `Completion(ok=False)` so the plugin takes its fallback;
+- tool calls: `tools=[ToolSpec...]` are sent natively where the backend can, emulated with a
+  structured answer where it cannot (`simkit.llm.tools`); arguments are validated per call;
 - accounting: tokens, latency, hits, retries, in-flight count (read by the progress display).
+
+The client is built with its collaborators (`ClientHooks`: where cached answers are looked
+up, where call rows and events go, which agent is calling); the engine supplies them.
 
 The sample slot is (agent id, n), n counting identical requests by the same agent in this
 run, so two agents asking the same thing at temperature > 0 keep distinct answers, and a
@@ -29,6 +34,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ValidationError
 
 from simkit.errors import LLMUnavailable, ReplayMiss
+from simkit.llm import tools as emulation
 from simkit.llm.base import (
     Backend,
     Completion,
@@ -36,7 +42,12 @@ from simkit.llm.base import (
     Messages,
     PermanentLLMError,
     RawCompletion,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+    ToolsRejected,
     TransientLLMError,
+    text_of,
 )
 from simkit.llm.jsonfix import extract_json
 
@@ -44,21 +55,41 @@ CacheLookup = Callable[[str], "dict | None"]
 CallSink = Callable[[dict], None]
 EventSink = Callable[[str, str | None, dict], None]
 
+# The run's LLM accounting, as named in the `runs` table and the `llm.*` final metrics.
+COUNTERS = ("llm_calls", "cache_hits", "retries", "parse_failures", "tokens_in", "tokens_out")
+
+
+@dataclass
+class ClientHooks:
+    """What the client needs from the run it serves; the defaults serve a client on its own
+    (no cache, nothing recorded)."""
+
+    lookup: CacheLookup = lambda _key: None
+    record_call: CallSink = lambda _row: None
+    record_event: EventSink = lambda _kind, _agent, _payload: None
+    current_agent: Callable[[], "str | None"] = lambda: None
+    replaying: Callable[[], bool] = lambda: False  # a resume re-executing committed ticks: answers must be stored
+
 
 @dataclass
 class LLMStats:
-    calls: int = 0  # requests answered by the backend (not the cache)
+    """Live counters (one object can be shared by the clients of all roles of a run)."""
+
+    llm_calls: int = 0  # requests answered by the backend (not the cache)
     cache_hits: int = 0
-    in_flight: int = 0
     retries: int = 0
     parse_failures: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
+    in_flight: int = 0
     started: float = field(default_factory=time.monotonic)
+
+    def totals(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTERS}
 
     def calls_per_second(self) -> float:
         elapsed = time.monotonic() - self.started
-        return self.calls / elapsed if elapsed > 0 else 0.0
+        return self.llm_calls / elapsed if elapsed > 0 else 0.0
 
 
 def stable_json(value: Any) -> str:
@@ -67,12 +98,15 @@ def stable_json(value: Any) -> str:
 
 def request_hash(model: str, request: LLMRequest) -> str:
     """Hash of what determines an answer: model, messages, schema and sampling params."""
-    payload = {
+    payload: dict[str, Any] = {
         "model": model,
         "messages": request.messages,
         "schema": request.schema_json,
         "params": {"temperature": request.temperature, "max_tokens": request.max_tokens},
     }
+    if request.tools:  # only then, so the keys of tool-free calls stay what they always were
+        payload["tools"] = [tool.openai() for tool in request.tools]
+        payload["tool_choice"] = request.tool_choice
     return hashlib.sha256(stable_json(payload).encode()).hexdigest()
 
 
@@ -98,6 +132,8 @@ class LLMClient:
         seed: int = 0,
         backoff_base: float = 0.5,
         backoff_cap: float = 20.0,
+        hooks: ClientHooks | None = None,
+        stats: LLMStats | None = None,
     ):
         self.backend = backend
         self.cache_mode = cache_mode
@@ -109,17 +145,12 @@ class LLMClient:
         self.seed = seed
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.stats = LLMStats()
+        self.hooks = hooks or ClientHooks()
+        self.stats = stats or LLMStats()
         self.max_concurrency = max_concurrency
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._slots: dict[tuple[str | None, str], int] = defaultdict(int)
         self._jitter = random.Random(seed)  # jitter only shapes waiting, never results
-        # Wired by the engine: where answers are looked up and where records go.
-        self.lookup: CacheLookup = lambda _hash: None
-        self.force_lookup = False  # set while a resume re-executes committed ticks
-        self.record_call: CallSink = lambda _row: None
-        self.record_event: EventSink = lambda _kind, _agent, _payload: None
-        self.context: Callable[[], dict] = lambda: {}
 
     @property
     def model(self) -> str:
@@ -134,10 +165,14 @@ class LLMClient:
         agent_id: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        tools: "list[ToolSpec] | tuple[ToolSpec, ...] | None" = None,
+        tool_choice: ToolChoice = "auto",
     ) -> Completion:
-        """Ask once (plus bounded repairs). Never raises for a bad answer: check `.ok`."""
+        """Ask once (plus bounded repairs). Never raises for a bad answer: check `.ok`.
+        With `tools`, the answer's `tool_calls` hold the calls the model asked for, each with
+        its validated arguments or an error to show the model."""
         if agent_id is None:
-            agent_id = self.context().get("agent_id")
+            agent_id = self.hooks.current_agent()
         request = LLMRequest(
             messages=list(messages),
             purpose=purpose,
@@ -146,6 +181,8 @@ class LLMClient:
             temperature=self.temperature if temperature is None else temperature,
             max_tokens=self.max_tokens if max_tokens is None else max_tokens,
             agent_id=agent_id,
+            tools=tuple(tools or ()),
+            tool_choice=tool_choice,
         )
         completion = await self._ask(request)
         attempt = 0
@@ -171,7 +208,7 @@ class LLMClient:
             completion = await self._ask(repair)
         if schema is not None and not completion.ok:
             self.stats.parse_failures += 1
-            self.record_event(
+            self.hooks.record_event(
                 "parse_failure",
                 agent_id,
                 {"purpose": purpose, "error": completion.error, "answer": completion.text[:500]},
@@ -187,21 +224,31 @@ class LLMClient:
         request = LLMRequest(**{**request.__dict__, "seed": seed})
 
         hit = None
-        if self.cache_mode in ("use", "replay") or self.force_lookup:
-            hit = self.lookup(key)
+        replaying = self.hooks.replaying()
+        if self.cache_mode in ("use", "replay") or replaying:
+            hit = self.hooks.lookup(key)
         if hit is not None:
             self.stats.cache_hits += 1
-            raw = RawCompletion(text=hit["text"], tokens_in=hit["tokens_in"], tokens_out=hit["tokens_out"])
+            raw = RawCompletion(
+                text=hit["text"], tokens_in=hit["tokens_in"], tokens_out=hit["tokens_out"], tool_calls=hit.get("tool_calls") or []
+            )
             return self._finish(request, key, raw, latency_ms=0.0, cached=True, attempts=0)
-        if self.cache_mode == "replay" or self.force_lookup:
+        if self.cache_mode == "replay" or replaying:
             raise ReplayMiss(
                 f"cache mode replay: no stored answer for a '{request.purpose}' call of agent "
                 f"{request.agent_id} (request {key[:12]}); run with llm.cache=use to call the model"
             )
-        raw, latency_ms, attempts = await self._call_with_retries(request)
+        raw, latency_ms, attempts = await self._call_with_retries(request, key)
         return self._finish(request, key, raw, latency_ms=latency_ms, cached=False, attempts=attempts)
 
-    async def _call_with_retries(self, request: LLMRequest) -> tuple[RawCompletion, float, int]:
+    async def _generate(self, request: LLMRequest, key: str) -> RawCompletion:
+        """The backend's answer; tool calls emulated when the backend has none of its own."""
+        if request.tools and not self.backend.native_tools:
+            raw = await self.backend.generate(emulation.emulated(request))
+            return emulation.decoded(raw, f"call_{key[:12]}")
+        return await self.backend.generate(request)
+
+    async def _call_with_retries(self, request: LLMRequest, key: str) -> tuple[RawCompletion, float, int]:
         attempt = 0
         while True:
             attempt += 1
@@ -209,14 +256,18 @@ class LLMClient:
                 self.stats.in_flight += 1
                 started = time.perf_counter()
                 try:
-                    raw = await asyncio.wait_for(self.backend.generate(request), self.timeout)
+                    raw = await asyncio.wait_for(self._generate(request, key), self.timeout)
                     latency_ms = (time.perf_counter() - started) * 1000
-                    self.stats.calls += 1
+                    self.stats.llm_calls += 1
                     return raw, latency_ms, attempt
                 except asyncio.TimeoutError:
                     error: Exception = TransientLLMError(f"timed out after {self.timeout:g}s")
                 except TransientLLMError as exc:
                     error = exc
+                except ToolsRejected:
+                    self.backend.native_tools = False  # remembered for the rest of the run
+                    attempt -= 1
+                    continue
                 except PermanentLLMError as exc:
                     raise LLMUnavailable(f"{self.backend.name} backend ({self.model}): {exc}") from None
                 finally:
@@ -237,11 +288,17 @@ class LLMClient:
         parsed, error = None, None
         if request.schema is not None:
             parsed, error = parse_structured(raw.text, request.schema)
+        calls = [parse_tool_call(c, request.tools) for c in raw.tool_calls]
+        if request.tool_choice == "required" and request.tools and not calls:
+            error = "the answer called no tool, and a tool call was required"
         ok = error is None
+        response: dict[str, Any] = {"text": raw.text}
+        if raw.tool_calls:
+            response["tool_calls"] = raw.tool_calls
         if not cached:
             self.stats.tokens_in += tokens_in
             self.stats.tokens_out += tokens_out
-        self.record_call(
+        self.hooks.record_call(
             {
                 "purpose": request.purpose,
                 "agent_id": request.agent_id,
@@ -251,7 +308,7 @@ class LLMClient:
                     {"temperature": request.temperature, "max_tokens": request.max_tokens, "schema": request.schema_json}
                 ),
                 "messages_json": stable_json(request.messages),
-                "response_json": stable_json({"text": raw.text}),
+                "response_json": stable_json(response),
                 "parsed_ok": int(ok),
                 "tokens_in": tokens_in,
                 "tokens_out": tokens_out,
@@ -270,6 +327,7 @@ class LLMClient:
             cached=cached,
             request_hash=key,
             error=error,
+            tool_calls=calls,
         )
 
     async def aclose(self) -> None:
@@ -283,7 +341,29 @@ def schema_of(model: type[BaseModel]) -> dict:
 
 
 def estimate_tokens(messages: Messages) -> int:
-    return max(1, sum(len(m.get("content", "")) for m in messages) // 4)
+    return max(1, sum(len(text_of(m)) for m in messages) // 4)
+
+
+def parse_tool_call(raw: dict, tools: tuple[ToolSpec, ...]) -> ToolCall:
+    """A wire tool call with its arguments validated against the tool's model. A call of an
+    unknown tool, or with arguments that are not valid, carries an error, never raises."""
+    name = str(raw.get("name", ""))
+    text = raw.get("arguments") or "{}"
+    arguments = extract_json(text) if isinstance(text, str) else text
+    call = ToolCall(id=str(raw.get("id") or ""), name=name, arguments=arguments if isinstance(arguments, dict) else {})
+    tool = next((t for t in tools if t.name == name), None)
+    if tool is None:
+        call.error = f"unknown tool {name!r}; the tools are: {', '.join(t.name for t in tools)}"
+    elif not isinstance(arguments, dict):
+        call.error = "the arguments are not a JSON object"
+    else:
+        try:
+            call.parsed = tool.parameters.model_validate(arguments)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(arguments)"
+            call.error = f"invalid arguments for {name}: {where}: {first['msg']}"
+    return call
 
 
 def parse_structured(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, str | None]:

@@ -1,13 +1,21 @@
-"""Build the configured backend and wrap it in an `LLMClient`."""
+"""Build the configured backends and wrap them in `LLMClient`s, one per role.
+
+Roles whose settings resolve to the same thing share one client (and so one concurrency
+limit and one cache-slot counter); roles that differ only in sampling share one backend,
+so two roles on the embedded model load it once.
+"""
 
 from __future__ import annotations
 
-from simkit.config import LLMConfig
+from simkit.config import LLMConfig, LLMSettings
 from simkit.llm.base import Backend
-from simkit.llm.client import LLMClient
+from simkit.llm.client import ClientHooks, LLMClient, LLMStats
+
+# Settings that pick the model itself; the rest (sampling, retries, cache) is per client.
+BACKEND_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "timeout", "n_ctx", "n_threads", "n_parallel")
 
 
-def make_backend(cfg: LLMConfig, seed: int) -> Backend:
+def make_backend(cfg: LLMSettings, seed: int) -> Backend:
     if cfg.backend == "scripted":
         from simkit.llm.scripted import ScriptedBackend
 
@@ -21,7 +29,9 @@ def make_backend(cfg: LLMConfig, seed: int) -> Backend:
     return OpenAIBackend.from_config(cfg)
 
 
-def make_client(cfg: LLMConfig, seed: int, backend: Backend | None = None) -> LLMClient:
+def make_client(
+    cfg: LLMSettings, seed: int, backend: Backend | None = None, *, hooks: ClientHooks | None = None, stats: LLMStats | None = None
+) -> LLMClient:
     return LLMClient(
         backend or make_backend(cfg, seed),
         cache_mode=cfg.cache,
@@ -32,4 +42,75 @@ def make_client(cfg: LLMConfig, seed: int, backend: Backend | None = None) -> LL
         temperature=cfg.temperature,
         max_tokens=cfg.max_tokens,
         seed=seed,
+        hooks=hooks,
+        stats=stats,
     )
+
+
+class RoleClients:
+    """The LLM client of every role of a run; all share the run's hooks and live counters."""
+
+    def __init__(
+        self,
+        cfg: LLMConfig,
+        seed: int,
+        *,
+        hooks: ClientHooks | None = None,
+        stats: LLMStats | None = None,
+        backend: Backend | None = None,
+    ):
+        self.cfg = cfg
+        self.seed = seed
+        self.hooks = hooks or ClientHooks()
+        self.stats = stats or LLMStats()
+        self._backends: dict[tuple, Backend] = {}
+        self._clients: dict[str, LLMClient] = {}
+        base = cfg.for_role("")
+        if backend is not None:
+            self._backends[self._backend_key(base)] = backend
+        self.default = self._client(base)
+        self._roles = {role: self._client(cfg.for_role(role)) for role in cfg.roles}
+
+    @classmethod
+    def single(cls, client: LLMClient) -> "RoleClients":
+        """Every role served by one ready-made client (tests, benches)."""
+        pool = cls.__new__(cls)
+        pool.cfg, pool.seed, pool.hooks, pool.stats = LLMConfig(), client.seed, client.hooks, client.stats
+        pool._backends, pool._clients, pool._roles = {}, {}, {}
+        pool.default = client
+        return pool
+
+    @staticmethod
+    def _backend_key(cfg: LLMSettings) -> tuple:
+        return tuple(getattr(cfg, k) for k in BACKEND_KEYS)
+
+    def _client(self, cfg: LLMSettings) -> LLMClient:
+        key = cfg.model_dump_json()
+        if key not in self._clients:
+            bkey = self._backend_key(cfg)
+            if bkey not in self._backends:
+                self._backends[bkey] = make_backend(cfg, self.seed)
+            self._clients[key] = make_client(cfg, self.seed, self._backends[bkey], hooks=self.hooks, stats=self.stats)
+        return self._clients[key]
+
+    def for_role(self, role: str) -> LLMClient:
+        return self._roles.get(role, self.default)
+
+    def models(self) -> dict[str, str]:
+        """Role -> model identity, for the run record (`default` is the default role)."""
+        return {"default": self.default.model, **{role: c.model for role, c in sorted(self._roles.items())}}
+
+    def backends(self) -> list[Backend]:
+        seen: list[Backend] = []
+        for client in [self.default, *self._roles.values()]:
+            if all(client.backend is not b for b in seen):
+                seen.append(client.backend)
+        return seen
+
+    async def check(self) -> None:
+        for backend in self.backends():
+            await backend.check()
+
+    async def aclose(self) -> None:
+        for backend in self.backends():
+            await backend.aclose()

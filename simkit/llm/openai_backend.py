@@ -38,7 +38,7 @@ import openai
 
 from simkit.config import LLMConfig
 from simkit.errors import LLMUnavailable, UsageError
-from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, TransientLLMError
+from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, ToolsRejected, TransientLLMError
 from simkit.llm.schema_bounds import enum_bounded_numbers
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class DialectRejected(Exception):
 
 class OpenAIBackend(Backend):
     name = "openai"
+    native_tools = True  # the Chat Completions `tools` parameter; an endpoint that refuses it gets emulated calls
 
     def __init__(
         self,
@@ -174,6 +175,9 @@ class OpenAIBackend(Backend):
         if request.schema_json is not None:
             params["messages"], extra = structured_params(request.schema_json, messages, dialect)
             params.update(extra)
+        if request.tools:
+            params["tools"] = [tool.openai() for tool in request.tools]
+            params["tool_choice"] = request.tool_choice
         with self._translate(dialect if request.schema_json is not None else None):
             try:
                 response = await self._post(params)
@@ -182,17 +186,25 @@ class OpenAIBackend(Backend):
                     self.max_tokens_param = "max_completion_tokens"  # newer OpenAI models
                     params["max_completion_tokens"] = params.pop("max_tokens")
                     response = await self._post(params)
+                elif request.tools and "tool" in _error_text(exc).lower():
+                    raise ToolsRejected(f"{self.base_url} does not accept tools: {_short(_error_text(exc))}") from None
                 else:
                     raise
             choice = response["choices"][0]
-            text = choice["message"].get("content") or ""
+            message = choice["message"]
+            text = message.get("content") or ""
             usage = response.get("usage") or {}
             if not isinstance(text, str) or not isinstance(usage, dict):
                 raise TypeError("message content is not text")
+            calls = [
+                {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"].get("arguments") or "{}"}
+                for c in message.get("tool_calls") or []
+            ]
         return RawCompletion(
             text=text,
             tokens_in=usage.get("prompt_tokens"),
             tokens_out=usage.get("completion_tokens"),
+            tool_calls=calls,
             meta={"dialect": dialect, "finish_reason": choice.get("finish_reason")},
         )
 

@@ -5,6 +5,11 @@ For tests, benchmarks and dry runs. A plugin can register a responder per call p
 the way a plausible agent would; any other structured call gets a schema-valid instance
 drawn from a generator seeded by the request, and a plain-text call gets a short sentence.
 The same request always gets the same answer.
+
+Tool calls reach it emulated (`simkit.llm.tools`): the request's schema is the choice of
+`{"tool": NAME, "arguments": {...}}` or `{"tool": "none", "message": ...}`, so a responder
+for a tool-using purpose returns one of those, and without one a call of a tool drawn by
+the seeded generator, with schema-valid arguments, is the answer.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from simkit.llm.base import Backend, LLMRequest, RawCompletion
+from simkit.llm.base import Backend, LLMRequest, RawCompletion, text_of
 
 Responder = Callable[[LLMRequest, np.random.Generator], Any]
 
@@ -49,7 +54,7 @@ class ScriptedBackend(Backend):
         else:
             answer = sentence(rng)
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-        tokens_in = sum(len(m.get("content", "")) for m in request.messages) // 4 + 1
+        tokens_in = sum(len(text_of(m)) for m in request.messages) // 4 + 1
         return RawCompletion(text=text, tokens_in=tokens_in, tokens_out=len(text) // 4 + 1)
 
 
@@ -72,7 +77,8 @@ def instance_from_schema(schema: dict, rng: np.random.Generator, root: dict | No
     for key in ("anyOf", "oneOf"):
         if key in schema:
             options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
-            return instance_from_schema(options[0], rng, root)
+            pick = int(rng.integers(0, len(options))) if len(options) > 1 else 0
+            return instance_from_schema(options[pick], rng, root)
     if "allOf" in schema:
         return instance_from_schema(schema["allOf"][0], rng, root)
     kind = schema.get("type", "object")

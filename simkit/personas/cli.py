@@ -66,7 +66,7 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
 
     def on_progress(s):
         progress.update(task, completed=s.resumed + s.accepted + s.rejected,
-                        detail=f"kept {s.accepted} rejected {s.rejected} | LLM calls {client.stats.calls} "
+                        detail=f"kept {s.accepted} rejected {s.rejected} | LLM calls {client.stats.llm_calls} "
                                f"tokens {client.stats.tokens_in + client.stats.tokens_out:,}")
 
     async def main():
@@ -87,7 +87,7 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
     if summary.reasons:
         console.print("rejected by stage: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())))
     console.print(f"bank: {out}  rejected: {rejected_path(Path(out))}  "
-                  f"({client.stats.calls} LLM calls, {client.stats.tokens_in + client.stats.tokens_out:,} tokens)")
+                  f"({client.stats.llm_calls} LLM calls, {client.stats.tokens_in + client.stats.tokens_out:,} tokens)")
 
 
 @personas.command()

@@ -64,4 +64,5 @@ class RunReader:
         ).fetchone()
         if row is None:
             return None
-        return {"text": json.loads(row[0])["text"], "tokens_in": row[1], "tokens_out": row[2]}
+        response = json.loads(row[0])
+        return {"text": response["text"], "tool_calls": response.get("tool_calls") or [], "tokens_in": row[1], "tokens_out": row[2]}

@@ -29,7 +29,8 @@ TABLES: dict[str, dict] = {
         pk=("run_id", "tick", "seq"),
     ),
     "exposures": dict(
-        columns={"run_id": str, "tick": int, "seq": int, "sim_time": str, "agent_id": str, "items_json": str},
+        # source: "shown" (a page, a scene) or "tool:NAME" (what one tool call returned)
+        columns={"run_id": str, "tick": int, "seq": int, "sim_time": str, "agent_id": str, "source": str, "items_json": str},
         pk=("run_id", "tick", "seq"),
     ),
     "llm_calls": dict(
@@ -47,6 +48,15 @@ TABLES: dict[str, dict] = {
     "metrics": dict(
         columns={"run_id": str, "tick": int, "name": str, "value": float, "labels_json": str},
     ),
+    # One judge message each: its scores with the critique, evidence and labels behind them.
+    "judgements": dict(
+        columns={
+            "run_id": str, "tick": int, "seq": int, "item_id": str, "judge_id": str, "role": str, "phase": str,
+            "round": int, "metrics_json": str, "text": str, "scores_json": str, "evidence_json": str,
+            "visible_to_json": str, "parsed_ok": int, "labels_json": str,
+        },
+        pk=("run_id", "tick", "seq"),
+    ),
 }
 
 INDEXES = [
@@ -57,6 +67,7 @@ INDEXES = [
     ("agent_state", ["run_id", "agent_id"]),
     ("metrics", ["run_id", "tick"]),
     ("metrics", ["run_id", "name"]),
+    ("judgements", ["run_id", "item_id"]),
 ]
 
 
@@ -64,5 +75,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create missing tables and indexes; safe to call on an existing file."""
     for name, spec in TABLES.items():
         db[name].create(spec["columns"], pk=spec.get("pk"), if_not_exists=True)
+        missing = {c: t for c, t in spec["columns"].items() if c not in db[name].columns_dict}
+        if missing:  # a file written by an older simkit
+            for column, kind in missing.items():
+                db[name].add_column(column, kind)
     for table, cols in INDEXES:
         db[table].create_index(cols, if_not_exists=True)

@@ -36,6 +36,7 @@ class TickBuffer:
     events: list[tuple[Key, dict]] = field(default_factory=list)
     exposures: list[tuple[Key, dict]] = field(default_factory=list)
     llm_calls: list[tuple[Key, dict]] = field(default_factory=list)
+    judgements: list[tuple[Key, dict]] = field(default_factory=list)
     states: dict[str, Any] = field(default_factory=dict)
     metrics: list[dict] = field(default_factory=list)
     plugin_rows: dict[str, list[tuple[Key, dict]]] = field(default_factory=lambda: defaultdict(list))
@@ -44,6 +45,7 @@ class TickBuffer:
         self.events.clear()
         self.exposures.clear()
         self.llm_calls.clear()
+        self.judgements.clear()
         self.states.clear()
         self.metrics.clear()
         self.plugin_rows.clear()
@@ -101,7 +103,8 @@ class RunWriter:
         """Events, exposures, LLM calls, states and plugin rows of `buf`, numbered after any
         rows the tick already has (so `finish()` can append to the last tick)."""
         base = {"run_id": run_id, "tick": tick}
-        for table, items in (("events", buf.events), ("exposures", buf.exposures), ("llm_calls", buf.llm_calls)):
+        sequenced = (("events", buf.events), ("exposures", buf.exposures), ("llm_calls", buf.llm_calls), ("judgements", buf.judgements))
+        for table, items in sequenced:
             if not items:
                 continue
             start = self.db.execute(
@@ -119,7 +122,8 @@ class RunWriter:
             self.db[table].insert_all(({**base, **row} for row in _ordered(items)), batch_size=500, alter=True)
 
     def totals(self, run_id: str) -> dict:
-        """LLM accounting from the calls table itself, so a resumed run's totals are whole."""
+        """LLM accounting from the calls table itself, so a resumed run's totals are whole
+        (keys: `simkit.llm.client.COUNTERS`)."""
         row = self.db.execute(
             """select coalesce(sum(cached = 0), 0), coalesce(sum(cached), 0),
                       coalesce(sum(case when attempts > 1 then attempts - 1 else 0 end), 0),

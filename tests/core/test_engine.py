@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from simkit.engine.clock import Clock
-from simkit.engine.context import RunContext
+from simkit.config import LLMConfig
+from simkit.engine.context import build_context
 from simkit.engine.loop import TickLoop
 from simkit.engine.scheduler import Scheduler
-from simkit.llm.client import LLMClient
 from simkit.llm.scripted import ScriptedBackend
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
 
@@ -30,9 +30,9 @@ def test_scheduler_orders_by_time_then_insertion():
     assert len(s) == 0
 
 
-def make_ctx(seed=1, ticks=3):
+def make_ctx(seed=1, ticks=3, mode="synchronous"):
     clock = Clock(T0, T0 + timedelta(minutes=ticks), timedelta(minutes=1))
-    return RunContext("r", seed, clock, LLMClient(ScriptedBackend(seed)), Scheduler())
+    return build_context("r", seed, clock, LLMConfig(backend="scripted"), backend=ScriptedBackend(seed), mode=mode)
 
 
 def test_rng_streams_are_reproducible_and_independent():
@@ -51,7 +51,7 @@ class Race(Plugin):
     config_model = None  # not loaded from YAML here
     mode = "synchronous"
 
-    def setup(self, personas):
+    async def setup(self, personas):
         self.log: list[str] = []
         self.seen: dict[str, int] = {}
         return [AgentSpec(f"a{i}", "x") for i in range(5)]
@@ -73,9 +73,9 @@ class Race(Plugin):
 
 @pytest.mark.parametrize("mode", ["synchronous", "sequential"])
 async def test_actions_apply_in_agent_order_not_completion_order(mode):
-    ctx = make_ctx(ticks=1)
+    ctx = make_ctx(ticks=1, mode=mode)
     plugin = Race(None, ctx)
-    plugin.setup([])
+    await plugin.setup([])
     loop = TickLoop(plugin, ctx, writer=None, mode=mode)
     await loop.run()
     assert plugin.log == [f"a{i}" for i in range(5)]

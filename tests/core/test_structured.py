@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from simkit.llm.base import Backend, LLMRequest, RawCompletion
-from simkit.llm.client import LLMClient
+from simkit.llm.client import ClientHooks, LLMClient
 from simkit.llm.jsonfix import extract_json
 from simkit.llm.scripted import ScriptedBackend, instance_from_schema
 
@@ -38,9 +38,9 @@ class Canned(Backend):
 
 
 def collect(client):
+    """Point the client's hooks at two lists (as a run's recorder would)."""
     calls, events = [], []
-    client.record_call = calls.append
-    client.record_event = lambda kind, agent, payload: events.append((kind, agent, payload))
+    client.hooks = ClientHooks(record_call=calls.append, record_event=lambda kind, agent, payload: events.append((kind, agent, payload)))
     return calls, events
 
 

@@ -1,6 +1,6 @@
 """The end-of-run summary must never crash on what a plugin stored."""
 
-from simkit.engine.progress import format_value, summary_table
+from simkit.display.tables import format_value, summary_table
 
 
 def test_values_format_for_people():

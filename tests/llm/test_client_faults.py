@@ -10,7 +10,7 @@ import pytest
 
 from simkit.errors import LLMUnavailable
 from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, TransientLLMError
-from simkit.llm.client import LLMClient
+from simkit.llm.client import ClientHooks, LLMClient
 
 
 class FlakyBackend(Backend):
@@ -59,14 +59,14 @@ async def test_backoff_releases_the_concurrency_slot():
     # a1 ran (and finished) while a0 waited out its 0.6 s backoff, with only one slot
     assert a1[0] < a0[1] - 0.4
     assert time.monotonic() - started < 0.6 + 0.05 + 0.05 + 0.3
-    assert client.stats.retries == 1 and client.stats.calls == 2 and client.stats.in_flight == 0
+    assert client.stats.retries == 1 and client.stats.llm_calls == 2 and client.stats.in_flight == 0
 
 
 async def test_retries_are_counted_per_attempt_and_recorded():
     rows = []
     backend = FlakyBackend({"a0": 2, "a1": 0, "a2": 3})
-    client = LLMClient(backend, cache_mode="off", max_concurrency=4, retries=5, backoff_base=0.01)
-    client.record_call = rows.append
+    client = LLMClient(backend, cache_mode="off", max_concurrency=4, retries=5, backoff_base=0.01,
+                       hooks=ClientHooks(record_call=rows.append))
     await asyncio.gather(*[client.complete([{"role": "user", "content": "q"}], agent_id=f"a{i}") for i in range(3)])
     assert client.stats.retries == 5
     assert {r["agent_id"]: r["attempts"] for r in rows} == {"a0": 3, "a1": 1, "a2": 4}

@@ -108,7 +108,7 @@ async def test_faults_are_retried_counted_and_every_answer_parses(fault_server):
     faults = sum(server.stats.outcomes[k] for k in ("429", "500", "timeout", "malformed"))
     assert faults > 0
     assert client.stats.retries == faults  # every fault cost exactly one retry
-    assert client.stats.calls == 60
+    assert client.stats.llm_calls == 60
     await client.aclose()
 
 

@@ -55,12 +55,11 @@ def speak_graph():
     return graph.compile()
 
 
-class TownHall(Plugin):
+class TownHall(Plugin[TownHallConfig]):
     name = "townhall"
-    config_model = TownHallConfig
     mode = "synchronous"
 
-    def setup(self, personas):
+    async def setup(self, personas):
         self.personas = {f"a{i:04d}": p for i, p in enumerate(personas)}
         self.board: list[str] = []
         self.moods: dict[str, float] = {a: 0.5 for a in self.personas}

@@ -24,6 +24,7 @@ from simkit.plugins.trendsim.answers import Verdict
 from simkit.plugins.trendsim.config import ATTACK_TYPES, TrendSimConfig
 from simkit.plugins.trendsim.network import interaction_graph
 from simkit.plugins.trendsim.pages import Visit
+from simkit.plugins.trendsim.report import table5
 from simkit.plugins.trendsim.scripted import RESPONDERS
 from simkit.plugins.trendsim.timing import Timetable, attacker_first_visit, attacker_next_visit, breaking_degree
 from simkit.plugins.trendsim.world import DATA, World, load_topics
@@ -53,19 +54,20 @@ def interest_group(persona: Persona) -> str:
     return "other"
 
 
-class TrendSimPlugin(Plugin):
+class TrendSimPlugin(Plugin[TrendSimConfig]):
     """A trending topic under poisoning attacks (TrendSim, Findings of NAACL 2025)."""
 
     name = "trendsim"
-    config_model = TrendSimConfig
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
+    llm_roles = ("attacker", "censor")
+    sweep_report = staticmethod(table5)
 
     def scripted_responders(self):
         return dict(RESPONDERS)
 
     # -- set-up ---------------------------------------------------------------------------
-    def setup(self, personas: list[Persona]) -> list[AgentSpec]:
+    async def setup(self, personas: list[Persona]) -> list[AgentSpec]:
         cfg, ctx = self.config, self.ctx
         self.world = World(load_topics()[cfg.topic])
         self.n_agents = len(personas)
@@ -107,7 +109,9 @@ class TrendSimPlugin(Plugin):
 
     # -- each tick ------------------------------------------------------------------------
     async def activate(self, tick, due) -> list[Activation]:
-        return [Activation(e.agent_id, e.time, {"visit": e.payload["visit"]}) for e in due if e.kind == "visit"]
+        """Due visits in sim-time order, ties by agent id (the paper's priority queue)."""
+        visits = [Activation(e.agent_id, e.time, {"visit": e.payload["visit"]}) for e in due if e.kind == "visit"]
+        return sorted(visits, key=lambda a: (a.sim_time, a.agent_id))
 
     async def act(self, activation: Activation) -> list[Action]:
         agent, cfg = activation.agent_id, self.config
@@ -117,6 +121,7 @@ class TrendSimPlugin(Plugin):
             "visit": visit, "now": activation.sim_time,
         }
         if agent in self.attackers:
+            common["llm"] = self.ctx.llm_for("attacker")
             walk = await walk_visit(attacker_graph(), attacker=self.attackers[agent], **common)
         else:
             walk = await walk_visit(self._graph, persona=self.users[agent], mind=self.minds[agent], **common)
@@ -179,7 +184,7 @@ class TrendSimPlugin(Plugin):
     async def _flagged(self, text: str) -> bool:
         """The censor's verdict; if its answer cannot be read, the comment is published."""
         msgs = PROMPTS.messages(None, "censor.j2", title=self.world.topic.title, text=text)
-        ans = await self.ctx.llm.complete(msgs, schema=Verdict, purpose="trendsim.censor")
+        ans = await self.ctx.llm_for("censor").complete(msgs, schema=Verdict, purpose="trendsim.censor")
         return bool(ans.ok and ans.parsed.malicious)
 
     def _end_visit(self, action: Action) -> None:
@@ -230,9 +235,3 @@ class TrendSimPlugin(Plugin):
         from simkit.plugins.trendsim.replay import TrendSimRenderer
 
         return TrendSimRenderer()
-
-    @classmethod
-    def sweep_report(cls, reader, run_ids, console) -> None:
-        from simkit.plugins.trendsim.report import table5
-
-        table5(reader, run_ids, console)

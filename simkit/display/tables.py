@@ -1,0 +1,59 @@
+"""The tables `simkit` prints: a run's summary, and the generic comparison of a sweep."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+
+def format_value(value: float | None) -> str:
+    """Counts as integers with separators, everything else to 4 significant digits; a NaN
+    (stored by SQLite as NULL) as n/a."""
+    if value is None or value != value:
+        return "n/a"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
+def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = None, max_metrics: int = 24) -> Table:
+    table = Table(title=f"run {run['run_id']}", show_header=False, title_justify="left")
+    table.add_column("what", style="bold", overflow="fold")
+    table.add_column("value")
+    table.add_row("scenario", f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})")
+    table.add_row("status", str(run["status"]) + (f": {run['error']}" if run.get("error") else ""))
+    last = run.get("last_tick")
+    table.add_row("ticks", f"{(last + 1) if last is not None else 0} of {run['ticks_total']}")
+    table.add_row("model", str(run["model"]))
+    table.add_row(
+        "LLM calls",
+        f"{run['llm_calls'] or 0} called, {run['cache_hits'] or 0} from cache, {run['retries'] or 0} retries, "
+        f"{run['parse_failures'] or 0} parse failures",
+    )
+    table.add_row("tokens", f"{run['tokens_in'] or 0:,} in / {run['tokens_out'] or 0:,} out")
+    if wall_seconds is not None:
+        table.add_row("wall time", f"{wall_seconds:.1f} s")
+    shown = [m for m in metrics if m["tick"] == -1 and not m["name"].startswith("llm.")]
+    for m in shown[:max_metrics]:
+        labels = json.loads(m["labels_json"] or "{}")
+        name = m["name"] + ("{" + ",".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else "")
+        table.add_row(name, format_value(m["value"]))
+    if len(shown) > max_metrics:
+        table.add_row("...", f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}")
+    return table
+
+
+def print_summary(console: Console, run: dict, metrics: list[dict], wall_seconds: float | None = None) -> None:
+    console.print(summary_table(run, metrics, wall_seconds))
+
+
+def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:
+    """One row per run, one column per final metric without labels."""
+    finals = {rid: {m["name"]: m["value"] for m in reader.metrics(rid, -1) if m["labels_json"] in ("{}", None)} for rid in run_ids}
+    names = sorted({n for f in finals.values() for n in f if not n.startswith("llm.")})[:8]
+    table = Table("run", *names)
+    for rid in run_ids:
+        table.add_row(rid, *(format_value(finals[rid].get(n)) for n in names))
+    console.print(table)

@@ -1,0 +1,47 @@
+"""TrendSim's trajectory must not move when the engine changes: seeded scripted runs give
+exactly the rows they gave before the plugin contract was reworked (digests recorded from
+the code at b896f44, with the same commands)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.plugins.trendsim.trajectory_digest import digest
+
+RECORDED = {
+    "sequential-faithful-censored": (
+        ["scenarios/trendsim_pa30.yaml", "--set", "population.size=20", "--set", "cognition=faithful",
+         "--set", "censorship.enabled=true"],
+        {
+            "events": "182:e13bacfe4ab7064e",
+            "exposures": "114:441dff48f4935c4f",
+            "llm_calls": "457:612f9f19cb833322",
+            "agent_state": "20:14b76bf63e9b11d2",
+            "metrics": "439:cefa28fcfae672b7",
+            "trendsim_comments": "28:d2783b1fb262ed3f",
+        },
+    ),
+    "synchronous-fused": (
+        ["scenarios/trendsim_pa10.yaml", "--set", "population.size=30", "--set", "mode=synchronous"],
+        {
+            "events": "240:14ce2c57c2e96529",
+            "exposures": "173:c04bcef1ab3e9f84",
+            "llm_calls": "161:7580e13e18fe1b72",
+            "agent_state": "43:2522d133ef67785e",
+            "metrics": "513:553ac73a3e3c9bb0",
+            "trendsim_comments": "21:f085512fd96b3ca0",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED))
+def test_seeded_run_gives_the_recorded_trajectory(case, tmp_path):
+    args, expected = RECORDED[case]
+    db = tmp_path / "run.db"
+    run_cli(["run", *args, "--llm", "scripted", "--out", str(db), "--quiet"])
+    import sqlite3
+
+    (run_id,) = sqlite3.connect(db).execute("select run_id from runs").fetchone()
+    assert digest(db, run_id) == expected
