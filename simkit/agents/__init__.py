@@ -1,1 +1,3 @@
-"""Helpers for agents: compiled-once LangGraph cognition graphs and prompt templates."""
+"""The agent layer plugins build on: compiled-once LangGraph graphs (`graph`), prompt
+templates (`prompts`), a memory stream (`memory`), a dialogue transcript (`dialogue`),
+tools (`toolbox`) and the tool-calling loop (`tool_loop`)."""

@@ -49,6 +49,7 @@ class Faults:
     hang: float = 30.0
     p_malformed: float = 0.0
     dialect: str = "json_schema"
+    tools: str = "native"  # native: answers `tools` with `tool_calls`; reject: HTTP 400 (servers without tool calling)
     status: int = 0  # when set, every request gets this HTTP status (an error body)
     seed: int = 0
     max_lifetime: float = 900.0
@@ -206,6 +207,10 @@ class FaultServer:
             self._count("rejected", kind)
             handler._error(400, f"response_format of type {kind} is not supported by this server", "invalid_request_error")
             return
+        if body.get("tools") and f.tools == "reject":
+            self._count("rejected", "tools")
+            handler._error(400, "tools are not supported by this server", "invalid_request_error")
+            return
         if outcome == "429":
             self._count(outcome)
             handler._error(429, "rate limited, slow down", "rate_limit_error")
@@ -230,13 +235,22 @@ class FaultServer:
             schema = schema_from_prompt(body.get("messages") or [])
         self._count("ok", kind or ("prompt" if schema else "text"))
         text = json.dumps(instance_from_schema(schema, rng)) if schema else sentence(rng)
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        tools = body.get("tools") or []
+        if tools and body.get("tool_choice") != "none":
+            function = tools[int(rng.integers(len(tools)))]["function"]
+            arguments = instance_from_schema(function.get("parameters") or {"type": "object"}, rng)
+            message = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"call_{self.stats.requests}", "type": "function",
+                 "function": {"name": function["name"], "arguments": json.dumps(arguments)}}]}
+            text = json.dumps(arguments)
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages") or [])
         answer = {
             "id": f"chatcmpl-{self.stats.requests}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fault-model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tools else "stop"}],
             "usage": {"prompt_tokens": prompt_chars // 4 + 1, "completion_tokens": len(text) // 4 + 1,
                       "total_tokens": prompt_chars // 4 + len(text) // 4 + 2},
         }
