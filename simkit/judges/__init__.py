@@ -15,13 +15,43 @@ from simkit.judges.disclosure import (
 from simkit.judges.host import RECORD_KEYS, JudgeHost
 from simkit.judges.item import JudgeItem, Step
 from simkit.judges.panel import JudgePanel
-from simkit.judges.rubric import CHARACTERBOX, GRICE, PERSONAARENA, RUBRICS, Metric, Rubric
+from simkit.judges.rubric import (
+    CHARACTERBOX,
+    GRICE,
+    PERSONAARENA,
+    RUBRICS,
+    Metric,
+    Rubric,
+)
 from simkit.judges.scripted import RESPONDERS, register_scripted
 from simkit.judges.verdict import PairVerdict, Verdict, Vote
 
 __all__ = [
-    "ArbiterSpec", "CHARACTERBOX", "Disagreement", "Disclosure", "DisclosureConfig", "DisclosureItem",
-    "DisclosureJudge", "DisclosureMetrics", "GRICE", "JudgeConfig", "JudgeHost", "JudgeItem", "JudgePanel",
-    "JudgeSpec", "Metric", "PERSONAARENA", "PairVerdict", "RECORD_KEYS", "RESPONDERS", "RUBRICS", "Rubric",
-    "RunDisclosure", "Step", "Verdict", "Vote", "disclosure_metrics", "register_scripted",
+    "CHARACTERBOX",
+    "GRICE",
+    "PERSONAARENA",
+    "RECORD_KEYS",
+    "RESPONDERS",
+    "RUBRICS",
+    "ArbiterSpec",
+    "Disagreement",
+    "Disclosure",
+    "DisclosureConfig",
+    "DisclosureItem",
+    "DisclosureJudge",
+    "DisclosureMetrics",
+    "JudgeConfig",
+    "JudgeHost",
+    "JudgeItem",
+    "JudgePanel",
+    "JudgeSpec",
+    "Metric",
+    "PairVerdict",
+    "Rubric",
+    "RunDisclosure",
+    "Step",
+    "Verdict",
+    "Vote",
+    "disclosure_metrics",
+    "register_scripted",
 ]

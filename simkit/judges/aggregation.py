@@ -5,7 +5,8 @@ calibration, as ChatEval runs it)."""
 from __future__ import annotations
 
 import math
-from typing import Iterable, Literal, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 

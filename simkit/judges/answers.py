@@ -9,7 +9,8 @@ length (stated in the schema, which also bounds what a grammar-constrained model
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Sequence
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
@@ -30,7 +31,7 @@ def _first_quotes(value: Any) -> Any:
 
 def _not_bool(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("a score is an integer, not true/false")
+        raise ValueError("a score is an integer, not true/false")  # noqa: TRY004 (pydantic reports ValueError only)
     return value
 
 

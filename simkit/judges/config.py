@@ -78,7 +78,7 @@ class JudgeConfig(StrictModel):
         return {"enabled": value} if isinstance(value, bool) else value
 
     @model_validator(mode="after")
-    def _distinct_ids(self) -> "JudgeConfig":
+    def _distinct_ids(self) -> JudgeConfig:
         ids = [judge.id for judge in self.judges]
         if len(set(ids)) != len(ids):
             raise ValueError(f"judge ids must be distinct, got {ids}")

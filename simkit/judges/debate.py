@@ -14,8 +14,9 @@ whose prompts contained it (None: all of them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from simkit.judges.answers import Argument, bounds, score_answer
 from simkit.judges.caller import Answer
@@ -46,7 +47,7 @@ def statement(vote: Vote, keys: Sequence[str], round: int) -> Message:
 
 
 class Debate:
-    def __init__(self, session: "Session", judges: Sequence[JudgeSpec], keys: Sequence[str], opening: list[Message]):
+    def __init__(self, session: Session, judges: Sequence[JudgeSpec], keys: Sequence[str], opening: list[Message]):
         self.session = session
         self.config = session.config
         self.judges = list(judges)

@@ -8,7 +8,7 @@ judges whose mean scores spread that much dispute every key they do not all agre
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

@@ -16,8 +16,9 @@ revealed|; over runs (micro average):
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Iterable, Literal, Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -155,7 +156,7 @@ class RunDisclosure:
     unknown: int  # messages whose check never parsed
 
     @classmethod
-    def from_checks(cls, checks: Iterable[Disclosure], n_sensitive: int, n_shareable: int) -> "RunDisclosure":
+    def from_checks(cls, checks: Iterable[Disclosure], n_sensitive: int, n_shareable: int) -> RunDisclosure:
         checks = list(checks)
         known = [c for c in checks if c.status == "ok"]
         return cls(

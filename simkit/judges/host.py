@@ -10,7 +10,8 @@ test host), so the package never imports the engine.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Protocol, TypeVar, runtime_checkable
+from collections.abc import Awaitable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from simkit.llm.client import LLMClient
 

@@ -9,7 +9,7 @@ presentation orders summed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from simkit.judges.aggregation import combine_orders, overall, prefer
 from simkit.judges.config import JudgeConfig

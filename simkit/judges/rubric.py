@@ -23,7 +23,7 @@ class Metric(BaseModel):
     description: str
 
     @model_validator(mode="after")
-    def _scale(self) -> "Metric":
+    def _scale(self) -> Metric:
         if self.lo >= self.hi:
             raise ValueError(f"{self.name}: lo must be below hi")
         outside = [point for point in self.anchors if not self.lo <= point <= self.hi]

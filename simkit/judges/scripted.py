@@ -24,12 +24,12 @@ from simkit.llm.base import LLMRequest
 from simkit.llm.scripted import Responder, ScriptedBackend
 
 _WORD = re.compile(r"[a-z][a-z']{3,}")
-_ACTION = re.compile(r"^Action: (.*)$", re.M)
-_PROFILE = re.compile(r"^Profile of [^\n]*:\n(.*?)\n\n", re.M | re.S)
+_ACTION = re.compile(r"^Action: (.*)$", re.MULTILINE)
+_PROFILE = re.compile(r"^Profile of [^\n]*:\n(.*?)\n\n", re.MULTILINE | re.DOTALL)
 _KEY_VALUE = re.compile(r"\b([a-z][a-z0-9_]*)=(\d+)\b")
-_SPEAKER = re.compile(r"^\[([^,\]]+), round \d+\] (.*)$", re.M)
-_NUMBERED = re.compile(r"^(\d+)\. (.*)$", re.M)
-_YES = re.compile(r"^\W*(yes|yeah|yep|correct|that's right|that is right|confirmed|indeed)\b", re.I)
+_SPEAKER = re.compile(r"^\[([^,\]]+), round \d+\] (.*)$", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\d+)\. (.*)$", re.MULTILINE)
+_YES = re.compile(r"^\W*(yes|yeah|yep|correct|that's right|that is right|confirmed|indeed)\b", re.IGNORECASE)
 
 
 def _user(request: LLMRequest) -> str:
@@ -122,7 +122,7 @@ def critique(request: LLMRequest, rng: np.random.Generator) -> str:
 
 def argue(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
     text = _user(request)
-    mine = re.search(rf"^\[{re.escape(_judge(request))}, before the discussion\] scores: (.*)$", text, re.M)
+    mine = re.search(rf"^\[{re.escape(_judge(request))}, before the discussion\] scores: (.*)$", text, re.MULTILINE)
     stance = mine.group(1) if mine else "my scores"
     return {
         "argument": f"I keep {stance}; the trajectory supports it, though I see the other side's point.",

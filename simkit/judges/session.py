@@ -14,7 +14,8 @@ a fixed order (phase, then judge order), whatever order the answers arrived in.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from simkit.judges.aggregation import aggregate, overall, prefer
 from simkit.judges.answers import arbiter_answer, bounds, score_answer

@@ -7,8 +7,8 @@ scored, `immersion_1` and `immersion_2` for the first and second candidate shown
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from simkit.judges.rubric import Metric
 

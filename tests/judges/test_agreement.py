@@ -7,7 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from simkit.judges import CHARACTERBOX, JudgeConfig, JudgeItem, JudgePanel, JudgeSpec, register_scripted
+from simkit.judges import (
+    CHARACTERBOX,
+    JudgeConfig,
+    JudgeItem,
+    JudgePanel,
+    JudgeSpec,
+    register_scripted,
+)
 from simkit.judges.agreement import (
     cohen_kappa,
     cronbach_alpha,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from simkit.judges import CHARACTERBOX, JudgeConfig, JudgeItem, JudgePanel, JudgeSpec, register_scripted
+from simkit.judges import (
+    CHARACTERBOX,
+    JudgeConfig,
+    JudgeItem,
+    JudgePanel,
+    JudgeSpec,
+    register_scripted,
+)
 from simkit.judges.scripted import sheet_keys
 from tests.judges.conftest import Host, prompt
 
@@ -44,7 +51,7 @@ def panel(responder, **kw) -> tuple[Host, JudgePanel]:
 
 
 async def test_swapping_cancels_a_pure_position_bias():
-    host, judges = panel(biased({"MARK-A": 3, "MARK-B": 3}, bias=2))
+    _, judges = panel(biased({"MARK-A": 3, "MARK-B": 3}, bias=2))
     verdict = await judges.compare(A, B)
     assert set(verdict.orders) == {"AB", "BA"}
     assert verdict.preference == "tie"

@@ -16,7 +16,15 @@ from simkit.judges import (
     register_scripted,
 )
 from simkit.judges.scripted import sheet_keys
-from tests.judges.conftest import Host, RecordingBackend, judge_of, prompt, round_of, table, uniform
+from tests.judges.conftest import (
+    Host,
+    RecordingBackend,
+    judge_of,
+    prompt,
+    round_of,
+    table,
+    uniform,
+)
 
 RUBRIC = CHARACTERBOX[:3]
 KA, BA, EE = (m.name for m in RUBRIC)
