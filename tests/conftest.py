@@ -1,4 +1,4 @@
-"""Shared fixtures: the example third-party plugin installed as a user would, and CLI helpers."""
+"""Shared fixtures: the example third-party plugins installed as a user would, and CLI helpers."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "simkit-townhall"
+NOTES_EXAMPLE = ROOT / "examples" / "simkit-notes"
 SMALL_PERSONAS = ROOT / "tests" / "data" / "personas_small.jsonl"
 
 
 @pytest.fixture(scope="session")
 def townhall_site(tmp_path_factory) -> Path:
-    """pip-install the example plugin package (examples/simkit-townhall) into a private
-    folder, and put that folder on sys.path (in-process) and PYTHONPATH (subprocesses)."""
+    """pip-install the example plugin packages (examples/simkit-townhall, examples/simkit-notes)
+    into a private folder, and put that folder on sys.path (in-process) and PYTHONPATH
+    (subprocesses)."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
+         "--target", str(target), str(EXAMPLE), str(NOTES_EXAMPLE)],
         check=True,
     )
     sys.path.insert(0, str(target))

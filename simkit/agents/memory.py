@@ -25,13 +25,12 @@ Relevance = Callable[[str, list[str]], np.ndarray]  # (query, texts) -> one scor
 
 def bm25_relevance(query: str, texts: list[str]) -> np.ndarray:
     """BM25 scores of `texts` for `query` (English stop words dropped)."""
-    if not texts:
-        return np.zeros(0)
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
     (tokens,) = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)
-    if not tokens:
+    if not tokens or not corpus.vocab:  # nothing but stop words on one side: no evidence either way
         return np.zeros(len(texts))
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
     return np.asarray(retriever.get_scores(tokens), dtype=float)
 
 

@@ -159,3 +159,23 @@ def test_resume_refuses_a_changed_population(cli_env, tmp_path):
     personas.write_text("".join(reversed(SMALL_PERSONAS.read_text().splitlines(keepends=True))))
     proc = run_cli(["run", str(path), "--resume", run_id, "--quiet"], env=cli_env, check_rc=2)
     assert "agents or personas differ" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tool_using_example_plugin_runs_and_records_each_tool_result(cli_env, tmp_path):
+    """examples/simkit-notes: an assistant reads its notes app and sends one message."""
+    from tests.conftest import NOTES_EXAMPLE
+
+    data = yaml.safe_load((NOTES_EXAMPLE / "notes.yaml").read_text())
+    data["population"]["personas"] = str(NOTES_EXAMPLE.parent.parent / "tests" / "data" / "personas_small.jsonl")
+    data["output"] = {"db": str(tmp_path / "run.db")}
+    path = tmp_path / "notes.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = run_cli(["run", str(path), "--quiet"], env=cli_env)
+    assert "assistants.informed" in out.stdout
+    con = sqlite3.connect(tmp_path / "run.db")
+    sources = [r[0] for r in con.execute("select source from exposures where agent_id = 'asst-0' order by tick, seq")]
+    assert sources == ["tool:notes_list", "tool:notes_read", "tool:message_send"]
+    sent = con.execute("select text from notes_messages").fetchall()
+    assert len(sent) == 2 and all("12:30" in t for (t,) in sent)
+    calls = con.execute("select response_json from llm_calls where purpose = 'notes.step'").fetchall()
+    assert all("tool_calls" in r for (r,) in calls)
