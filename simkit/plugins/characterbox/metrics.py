@@ -1,0 +1,31 @@
+"""Aggregation of judge scores (CharacterBox §6.2): a scene's score is the mean over its
+characters, a model's score the mean over scenes, "average" the mean of the seven metric
+means. A missing score (the judge's answer never parsed) is left out, never counted as a
+number; a mean over nothing is None.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+Scores = Mapping[str, float | None]
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def combine(rows: Sequence[Scores], metrics: Sequence[str]) -> dict[str, float | None]:
+    """Per-metric mean over rows (characters of a scene, or scenes), plus "average"."""
+    out = {m: mean(row.get(m) for row in rows) for m in metrics}
+    out["average"] = mean(out[m] for m in metrics) if all(out[m] is not None for m in metrics) else None
+    return out
+
+
+def by_kind(calls: Sequence[tuple[str, Scores]], metrics: Sequence[str]) -> dict[str, dict[str, float | None]]:
+    """Gricean scores of narrator calls averaged per call type (influence, result, ...)."""
+    kinds: dict[str, list[Scores]] = {}
+    for kind, scores in calls:
+        kinds.setdefault(kind, []).append(scores)
+    return {kind: combine(rows, metrics) for kind, rows in kinds.items()}

@@ -1,0 +1,126 @@
+"""Scene files in the authors' JSON layout (CharacterBox `data/*/*.json`), read strictly.
+
+A file is `{"title", "scenes": [{"id", "event", "time", "location", "description",
+"characters": [{"name", "description", "position", "states", ...}], "actions": [opening
+beat], "plot", "chunk"}]}`. A missing field, an unknown one or a character named twice
+is one ConfigError line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from simkit.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CharacterInfo(_Strict):
+    name: str
+    description: str
+    position: str
+    states: str
+    id: int | None = None
+    gender: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a character needs a name")
+        return value.strip()
+
+
+class Beat(_Strict):
+    """One line of the opening beat: what a character did and said before round 1."""
+
+    character: str
+    action: str = ""
+    dialogue: str = ""
+    action_id: int | None = None
+    character_id: int | None = None
+
+
+class Chunk(_Strict):
+    id: int | None = None
+    text: str = ""
+
+
+class SceneInfo(_Strict):
+    id: int
+    event: str
+    time: str
+    location: str
+    description: str
+    characters: list[CharacterInfo]
+    actions: list[Beat] = []
+    plot: str = ""
+    chunk: Chunk | None = None
+
+    @model_validator(mode="after")
+    def _cast(self) -> "SceneInfo":
+        if not self.characters:
+            raise ValueError("characters: a scene needs at least one character")
+        seen: set[str] = set()
+        for i, c in enumerate(self.characters):
+            if c.name.casefold() in seen:
+                raise ValueError(f"characters[{i}].name: {c.name!r} is named twice")
+            seen.add(c.name.casefold())
+        for i, beat in enumerate(self.actions):
+            if beat.character.casefold() not in seen:
+                raise ValueError(f"actions[{i}].character: {beat.character!r} is not a character of the scene")
+        return self
+
+
+class SceneFile(_Strict):
+    title: str
+    scenes: list[SceneInfo]
+
+
+def _where(error: dict) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in error["loc"]).replace(".[", "[")
+
+
+def load_scene_file(path: Path) -> SceneFile:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: scene file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a JSON scene file ({exc})") from None
+    try:
+        return SceneFile.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = _where(error)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "missing field"
+        elif error["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise ConfigError(f"{path}: {where}: {message}" if where else f"{path}: {message}") from None
+
+
+def load_scenes(path: Path, ids: list[int] | None = None) -> list[tuple[str, SceneInfo]]:
+    """(title, scene) pairs of a file, or of every *.json file of a folder (sorted by name),
+    keeping `ids` only when given (in file order)."""
+    path = Path(path)
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files:
+        raise ConfigError(f"{path}: no *.json scene files in this folder")
+    out = []
+    for file in files:
+        work = load_scene_file(file)
+        out += [(work.title, scene) for scene in work.scenes]
+    if ids:
+        known = {s.id for _, s in out}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise ConfigError(f"{path}: characterbox.scene_ids: no scene with id {missing[0]} (ids: {sorted(known)})")
+        out = [(t, s) for t, s in out if s.id in ids]
+    return out
