@@ -1,0 +1,32 @@
+"""The `personaarena:` section of a scenario file, validated strictly (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from simkit.config import StrictModel
+from simkit.judges import JudgeConfig
+
+
+class PersonaArenaConfig(StrictModel):
+    persona: str | None = Field(
+        default=None, description="id of the persona to play; None draws one from the population with the run's seed")
+    max_turns: int = Field(default=8, ge=2, le=200, description="lines of the episode at most (T_max)")
+    turns_per_tick: int = Field(default=2, ge=1, le=50, description="lines committed per tick (resume granularity)")
+    min_npcs: int = Field(default=2, ge=1, le=6)
+    max_npcs: int = Field(default=3, ge=1, le=6)
+    early_stop: bool = Field(default=True, description="end the episode as soon as all five checkpoints are covered")
+    steer: bool = Field(default=True, description="the environment agent steers the speaker toward a missing checkpoint")
+    history: int = Field(default=8, ge=1, le=200, description="transcript lines a speaker is shown")
+    max_tokens: int = Field(default=200, ge=32, le=4096, description="per episode call (scene: twice this)")
+    judge: JudgeConfig = JudgeConfig()
+    human_labels: Path | None = Field(
+        default=None, description="JSONL of human scores (item_id = run id, metric, score) for the agreement check")
+
+    @model_validator(mode="after")
+    def _npc_range(self) -> "PersonaArenaConfig":
+        if self.min_npcs > self.max_npcs:
+            raise ValueError(f"min_npcs ({self.min_npcs}) is above max_npcs ({self.max_npcs})")
+        return self
