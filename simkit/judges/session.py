@@ -76,9 +76,7 @@ class Session:
         arbitrated: list[str] = []
         if debated:
             judges = [j for j, v in zip(cfg.judges, votes) if v.ok]
-            debate = Debate(self, judges, debated, opening=[statement(v, debated, 0) for v in valid])
-            await debate.discuss()
-            finals = await debate.finals(valid)
+            finals = await self._debate(judges, debated, valid)
             good = [f for f in finals if f.ok]
             for f in finals:
                 if not f.ok:
@@ -91,17 +89,8 @@ class Session:
                 k for k in debated
                 if scores[k] is None or spread(f.scores[k] for f in good) >= cfg.disagreement.per_metric_range
             ]
-            if unsettled and cfg.arbiter.enabled:
-                ruling = await self._arbitrate(unsettled, valid, good)
-                if ruling.ok:
-                    for key in unsettled:
-                        scores[key] = float(getattr(ruling.parsed.scores, key))
-                        source[key] = "arbiter"
-                    arbitrated = unsettled
-                else:
-                    notes.append(f"the arbiter's answer never parsed ({ruling.error}); {', '.join(unsettled)} keep the panel's scores")
-            elif unsettled:
-                notes.append(f"still disputed after the finals, no arbiter: {', '.join(unsettled)}")
+            if unsettled:
+                arbitrated = await self._settle(unsettled, valid, good, scores, source, notes)
         for key in keys:
             if scores[key] is None:
                 source[key] = None
@@ -120,6 +109,29 @@ class Session:
             notes=notes,
             votes=[*votes, *finals],
         )
+
+    async def _debate(self, judges: list[JudgeSpec], keys: list[str], votes: list[Vote]) -> list[Vote]:
+        """Discussion rounds on `keys`, then each judge's final statement on them."""
+        debate = Debate(self, judges, keys, opening=[statement(v, keys, 0) for v in votes])
+        await debate.discuss()
+        return await debate.finals(votes)
+
+    async def _settle(
+        self, keys: list[str], votes: list[Vote], finals: list[Vote],
+        scores: dict[str, float | None], source: dict[str, Source | None], notes: list[str],
+    ) -> list[str]:
+        """Let the arbiter replace the scores of `keys`; returns the keys it replaced."""
+        if not self.config.arbiter.enabled:
+            notes.append(f"still disputed after the finals, no arbiter: {', '.join(keys)}")
+            return []
+        ruling = await self._arbitrate(keys, votes, finals)
+        if not ruling.ok:
+            notes.append(f"the arbiter's answer never parsed ({ruling.error}); {', '.join(keys)} keep the panel's scores")
+            return []
+        for key in keys:
+            scores[key] = float(getattr(ruling.parsed.scores, key))
+            source[key] = "arbiter"
+        return keys
 
     async def _critiques(self) -> dict[str, str]:
         async def one(judge: JudgeSpec) -> Answer:
@@ -222,7 +234,7 @@ class Session:
             "round": round,
             "metrics": list(metrics),
             "text": text,
-            "scores": dict(scores or {}),
+            "scores": {k: None if v is None else float(v) for k, v in (scores or {}).items()},
             "evidence": list(evidence),
             "visible_to": None if visible_to is None else list(visible_to),
             "parsed_ok": parsed_ok,

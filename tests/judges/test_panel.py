@@ -331,3 +331,32 @@ async def test_mode_decides_which_call_is_allowed():
         await JudgePanel(host, config(mode="pairwise"), RUBRIC).score(ITEM)
     with pytest.raises(ValueError, match="score"):
         await JudgePanel(host, config(), RUBRIC).compare(ITEM, ITEM)
+
+
+async def test_an_arbiter_that_never_parses_leaves_the_panel_scores():
+    host, panel = unsettled_panel()
+    host.backend.register("judge.arbiter", garbage)
+    verdict = await panel.score(ITEM)
+    assert verdict.scores[KA] == pytest.approx(10 / 3) and verdict.source[KA] == "final"
+    assert verdict.method == "mean" and verdict.arbitrated == []
+    assert host.phase("arbiter")[0]["parsed_ok"] is False
+    assert any("arbiter's answer never parsed" in note for note in verdict.notes)
+
+
+async def test_zero_debate_rounds_go_straight_to_the_finals():
+    first = {"j1": {KA: 2, BA: 3, EE: 3}, "j2": {KA: 4, BA: 3, EE: 3}, "j3": {KA: 3, BA: 3, EE: 3}}
+    host = scripted_host(score=table(first), final=table(uniform({"j1": 3, "j2": 3, "j3": 3}, KEYS)))
+    verdict = await JudgePanel(host, config(max_debate_rounds=0), RUBRIC).score(ITEM)
+    assert verdict.calls == {"independent": 3, "final": 3}
+    assert [r["round"] for r in host.phase("final")] == [1, 1, 1]
+    assert "[j2, before the discussion] scores: knowledge_accuracy=4" in prompt(host.requests("judge.final")[0])
+
+
+@pytest.mark.parametrize("critique_first, order", [(True, ["critique", "scores", "evidence"]),
+                                                   (False, ["scores", "evidence", "critique"])])
+async def test_critique_first_decides_the_order_the_answer_is_written_in(critique_first, order):
+    host = scripted_host()
+    await JudgePanel(host, config(critique_first=critique_first), RUBRIC).score(ITEM)
+    request = host.requests("judge.score")[0]
+    assert list(request.schema_json["properties"]) == order
+    assert all(r["parsed_ok"] for r in host.records)
