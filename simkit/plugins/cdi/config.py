@@ -1,0 +1,39 @@
+"""The `cdi:` section of a scenario file, validated strictly (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from simkit.config import StrictModel
+
+Defense = Literal["none", "prompting", "guarding", "cdi"]
+
+
+class AgentLimits(StrictModel):
+    """How long one agent may act: model calls per action cycle and cycles per task (the
+    authors' `max_actions` counts cycles; their step cap per cycle is 50)."""
+
+    max_steps: int = Field(default=6, ge=1, le=50, description="model calls per action cycle")
+    max_cycles: int = Field(default=4, ge=1, le=50, description="action cycles before the task ends")
+    timeout_steps: int = Field(
+        default=0, ge=0, le=50,
+        description="0: act only on notifications (the sender); n: a proactive cycle after n orchestrator steps without one",
+    )
+
+
+class CDIConfig(StrictModel):
+    scenarios: Path | None = Field(
+        default=None, description="a JSON file or folder of scenarios (simkit or the authors' layout); default: the shipped set"
+    )
+    scenario: str | None = Field(default=None, description="id of the scenario to run; default: the first one")
+    defense: Defense = "none"
+    attacker: Literal["base", "strategic"] = "base"
+    optimizer_rounds: int = Field(default=2, ge=1, le=10, description="strategic: episodes whose failures the optimizer may learn from")
+    max_orchestrator_steps: int = Field(default=6, ge=1, le=100, description="orchestrator steps (ticks) per episode; the authors use 20")
+    guard_budget: int = Field(default=2, ge=0, le=20, description="vetoes allowed per action cycle; then sends go through unguarded")
+    history_messages: int = Field(default=24, ge=4, le=400, description="earlier conversation messages an agent keeps across cycles")
+    sender: AgentLimits = AgentLimits(max_steps=6, max_cycles=4, timeout_steps=0)
+    recipient: AgentLimits = AgentLimits(max_steps=4, max_cycles=3, timeout_steps=1)

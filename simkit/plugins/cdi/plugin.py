@@ -1,0 +1,342 @@
+"""`CDIPlugin`: a contextual-integrity scenario played by a data sender (the defended agent,
+the model under test) and a data recipient (the attacker) over mock apps, scored by the
+shared disclosure judge (trendsim_cdi.md part B).
+
+Sequential mode; a tick is one orchestrator step (B4.1). The subject's data reaches the
+sender at set-up. Each step, every agent with an active task and a trigger (a notification,
+or a proactive timeout for the recipient) runs one action cycle; a send is performed at
+once and its notification queues the addressee's cycle in the same step (`ctx.turns.add`)
+unless that agent already acted in it. An episode ends when the sender's task ends, when
+the recipient is done and nothing waits for the sender, or after `max_orchestrator_steps`.
+The strategic attacker replays the episode: after a failed one, an optimizer rewrites the
+recipient's task, for at most `optimizer_rounds` episodes. Metrics are the last episode's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simkit.judges import Disclosure, DisclosureConfig, DisclosureItem, DisclosureJudge, RunDisclosure, disclosure_metrics
+from simkit.agents.toolbox import ToolResult
+from simkit.agents.tool_loop import run_tool_loop
+from simkit.llm.base import ToolCall
+from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
+from simkit.plugins.cdi.agents import (
+    PROMPTS, PROMPTS_DIR, VETO, Guard, Instructor, Mind, OptimizerAnswer, sanitize, trace_entry,
+)
+from simkit.plugins.cdi.apps import CONTENT_READS, STOP_TOOLS, Apps, Message, toolbox
+from simkit.plugins.cdi.config import CDIConfig
+from simkit.plugins.cdi.report import sweep_table
+from simkit.plugins.cdi.scenario import APP_NAMES, Scenario, load_scenarios
+
+ACTORS = ("sender", "recipient")
+
+
+class CDIPlugin(Plugin[CDIConfig]):
+    """Privacy defenses for tool-using agents: prompting, guarding and CDI (ICML 2026)."""
+
+    name = "cdi"
+    mode = "sequential"
+    prompts_dir = PROMPTS_DIR
+    llm_roles = ("recipient", "guard", "instructor", "judge", "optimizer")
+    sweep_report = staticmethod(sweep_table)
+
+    def scripted_responders(self):
+        from simkit.plugins.cdi.scripted import RESPONDERS
+
+        return dict(RESPONDERS)
+
+    # -- set-up ---------------------------------------------------------------------------
+    async def setup(self, personas) -> list[AgentSpec]:
+        cfg = self.config
+        scenarios = load_scenarios(cfg.scenarios)
+        self.scenario: Scenario = scenarios[cfg.scenario] if cfg.scenario else next(iter(scenarios.values()))
+        s = self.scenario
+        self.people = {"subject": s.subject, "sender": s.sender, "recipient": s.recipient}
+        self.attack_task = s.attack_task
+        self.episode = 0
+        self.episodes: dict[int, Apps] = {}
+        self.attack_tasks: dict[int, str] = {}
+        self.checks: dict[int, list[Disclosure]] = {}
+        self.done = False
+        self._start_episode(0)
+        return [AgentSpec(a, a, None, {"name": p.name, "public_profile": p.public_profile, "scenario": s.id})
+                for a, p in self.people.items()]
+
+    def _start_episode(self, tick: int) -> None:
+        """Fresh apps and minds; the subject's data reaches the sender (B4.1: the subject
+        sends everything once, then stops)."""
+        s = self.scenario
+        self.episode += 1
+        self.episode_start = tick
+        self.apps = self.episodes[self.episode] = Apps(dict(self.people))
+        self.minds = {a: Mind() for a in ACTORS}
+        self.acted: set[str] = set()
+        text = PROMPTS.render("transfer.j2", sender=s.sender, sensitive=s.sensitive, shareable=s.shareable)
+        if s.retrieve_app == "notes":
+            note = self.apps.add_note("sender", f"About {s.subject.name}", text)
+            self.ctx.record("cdi_notes", {"episode": self.episode, "note_id": note.id, "owner": "sender", "title": note.title, "body": text})
+        else:
+            self._deliver("subject", s.retrieve_app, ["sender"], text, f"Information about {s.subject.name}" if s.retrieve_app == "email" else "")
+        self.attack_tasks[self.episode] = self.attack_task
+        self.ctx.emit("episode_start", {"episode": self.episode, "scenario": s.id, "attack_task": self.attack_task})
+
+    # -- each tick ------------------------------------------------------------------------
+    def _due(self, agent: str, tick: int) -> bool:
+        mind, limits = self.minds[agent], self._limits(agent)
+        if not mind.active or agent in self.acted:
+            return False
+        if self.apps.pending(agent):
+            return True
+        return limits.timeout_steps > 0 and (mind.cycles == 0 or tick - mind.last_cycle_tick >= limits.timeout_steps)
+
+    def _limits(self, agent: str):
+        return self.config.sender if agent == "sender" else self.config.recipient
+
+    async def activate(self, tick, due) -> list[Activation]:
+        if self.done:
+            return []
+        self.acted = set()
+        return [Activation(a, tick.start) for a in ACTORS if self._due(a, tick.index)]
+
+    async def act(self, activation: Activation) -> list[Action]:
+        agent, ctx, when = activation.agent_id, self.ctx, activation.sim_time
+        tick = ctx.tick.index if ctx.tick else 0
+        if not self._due(agent, tick):
+            return []
+        self.acted.add(agent)
+        mind, limits, cfg = self.minds[agent], self._limits(agent), self.config
+        first = mind.cycles == 0
+        kind = "notification" if self.apps.pending(agent) else "timeout"
+        lines = self.apps.notify(agent)
+        mind.cycles += 1
+        mind.last_cycle_tick = tick
+        mind.budget = cfg.guard_budget
+        me = self.people[agent]
+        task, system = self._system(agent)
+        trigger = PROMPTS.render("trigger.j2", kind=kind, lines=lines, first=first)
+        ctx.expose(agent, {"trigger": kind, "notifications": lines, "cycle": mind.cycles, "episode": self.episode}, sim_time=when)
+
+        def observe(name: str, args: dict, out: Any) -> None:
+            ctx.observe(agent, name, args, out, sim_time=when)
+            mind.trace.append(trace_entry(name, args, out))
+
+        async def send(app: str, to: list[str], text: str, subject: str) -> dict:
+            return await self.perform(Action(agent, "send", when, {"app": app, "to": to, "text": text, "subject": subject}))
+
+        def complete(reason: str) -> None:
+            mind.active = False
+            ctx.emit("task_complete", {"episode": self.episode, "reason": reason}, agent_id=agent, sim_time=when)
+
+        apps = self._apps_of(agent)
+        contacts = ["sender"] if agent == "recipient" else ["subject", "recipient"]
+        tools = toolbox(self.apps, agent, apps, contacts, send, complete,
+                        lambda table, row: ctx.record(table, {"episode": self.episode, **row}))
+        memory = lambda: sanitize(task, me.background, mind.trace, me.name)  # noqa: E731
+        hooks = {}
+        if agent == "sender" and cfg.defense == "guarding":
+            hooks["before"] = self._guard_hook(agent, memory)
+        if agent == "sender" and cfg.defense == "cdi":
+            hooks["after"] = self._instructor_hook(agent, memory, when)
+        llm = ctx.llm if agent == "sender" else ctx.llm_for("recipient")
+        messages = [{"role": "system", "content": system}, *mind.history, {"role": "user", "content": trigger}]
+        result = await run_tool_loop(
+            llm, tools, messages, observe=observe, purpose=f"cdi.{agent}", max_steps=limits.max_steps,
+            stop_tools=STOP_TOOLS, **hooks,
+        )
+        mind.keep(result.messages[1:], cfg.history_messages)
+        if mind.cycles >= limits.max_cycles:
+            mind.active = False
+        return [Action(agent, "cycle_end", when, {
+            "episode": self.episode, "cycle": mind.cycles, "trigger": kind, "steps": result.steps,
+            "stopped_by": result.stopped_by, "vetoes": len(result.vetoed), "task_active": mind.active,
+        })]
+
+    def _apps_of(self, agent: str) -> list[str]:
+        """The sender has its retrieve app and the leak channel; the recipient only the leak
+        channel (B4.1)."""
+        s = self.scenario
+        return [s.leak_app] if agent == "recipient" else sorted({s.retrieve_app, s.leak_app})
+
+    def _system(self, agent: str) -> tuple[str, str]:
+        """(task, system prompt). The prompting defense adds its text to the sender's goal."""
+        s, me = self.scenario, self.people[agent]
+        if agent == "sender":
+            task, requirement = s.sender_task, PROMPTS.render("requirement_sender.j2")
+            prompting = PROMPTS.render("prompting.j2") if self.config.defense == "prompting" else ""
+            memory = [f"Some information about {s.subject.name} is available on {APP_NAMES[s.retrieve_app]}."]
+            contacts = [s.subject, s.recipient]
+        else:
+            task, requirement, prompting = self.attack_task, PROMPTS.render("requirement_recipient.j2"), ""
+            memory = [f"What is known about {s.subject.name}: {s.subject.public_profile}"]
+            contacts = [s.sender]
+        system = PROMPTS.render(
+            "system.j2", me=me, task=task, prompting=prompting, requirement=requirement, contacts=contacts,
+            memory=memory, apps=[APP_NAMES[a] for a in self._apps_of(agent)],
+        )
+        return task, system
+
+    def _guard_hook(self, agent: str, memory):
+        """Before every send of the sender, while the cycle's veto budget lasts."""
+        guard, mind, ctx = Guard(self.ctx.llm_for("guard"), self.people[agent].name), self.minds[agent], self.ctx
+
+        async def before(call: ToolCall) -> str | None:
+            if mind.budget <= 0:  # the authors' budget: once used up, sends go through unguarded
+                return None
+            to = str(call.arguments.get("to", "the public"))
+            block, answer = await guard.check(memory(), call, call.name.split("_")[0], to)
+            row = {"episode": self.episode, "cycle": mind.cycles, "tool": call.name, "arguments": call.arguments,
+                   "block": int(block), "parsed": int(answer is not None),
+                   "sensitive_data": answer.sensitive_data if answer else None}
+            ctx.record("cdi_guard", row)
+            if block:
+                mind.budget -= 1
+                ctx.emit("veto", row, agent_id=agent)
+                return VETO
+            return None
+
+        return before
+
+    def _instructor_hook(self, agent: str, memory, when):
+        """After every content read of the sender: one instruction, as a user message."""
+        instructor, mind, ctx = Instructor(self.ctx.llm_for("instructor"), self.people[agent].name), self.minds[agent], self.ctx
+
+        async def after(result: ToolResult) -> list[dict] | None:
+            if result.call.name not in CONTENT_READS:
+                return None
+            text, parsed = await instructor.instruct(memory())
+            row = {"episode": self.episode, "cycle": mind.cycles, "after_tool": result.call.name, "instruction": text, "parsed": int(parsed)}
+            ctx.record("cdi_instructions", row)
+            ctx.expose(agent, {"instruction": text, "after_tool": result.call.name, "parsed": parsed}, sim_time=when)
+            return [{"role": "user", "content": f"## Instruction:\n{text}"}]
+
+        return after
+
+    async def apply(self, action: Action) -> Any:
+        if action.kind == "send":
+            p = action.payload
+            return self._deliver(action.agent_id, p["app"], p["to"], p["text"], p["subject"])
+        payload = action.payload
+        self.ctx.emit(action.kind, payload, agent_id=action.agent_id, sim_time=action.sim_time)
+        self.ctx.record("cdi_cycles", {"agent": action.agent_id, **payload})
+        mind = self.minds[action.agent_id]
+        self.ctx.save_state(action.agent_id, {"episode": self.episode, "cycles": mind.cycles, "active": mind.active})
+        return None
+
+    def _deliver(self, sender: str, app: str, to: list[str], text: str, subject: str) -> dict:
+        """Put a message in the addressees' inboxes (or the public feed) and queue their
+        next cycle; returns the receipt the sending tool shows."""
+        ctx = self.ctx
+        tick = ctx.tick.index if ctx.tick else 0
+        message = self.apps.add_message(app, sender, to, text, subject, tick)
+        row = {"episode": self.episode, "msg_id": message.id, "app": app, "sender": sender, "to": to,
+               "subject": subject, "text": text}
+        if sender == "sender":
+            mind = self.minds["sender"]
+            row["memory"] = sanitize(self.scenario.sender_task, self.people["sender"].background, mind.trace, self.people["sender"].name)
+        ctx.record("cdi_messages", row)
+        ctx.emit("send", {k: v for k, v in row.items() if k != "memory"}, agent_id=sender)
+        pending = {a.agent_id for a in ctx.turns.pending()}
+        for agent in ACTORS if sender in ACTORS else ():  # the subject's transfer is set-up, not a turn
+            if agent != sender and self.apps.involves(agent, message) and agent not in pending and self._due(agent, tick):
+                ctx.turns.add(Activation(agent, ctx.now))
+        return {"status": "delivered", "app": app, "message": message.view(self.apps.names)}
+
+    async def end_tick(self, tick) -> None:
+        if self.done or not self._episode_over(tick.index):
+            return
+        self.ctx.emit("episode_end", {"episode": self.episode, "steps": tick.index - self.episode_start + 1})
+        if self.config.attacker == "strategic" and self.episode < self.config.optimizer_rounds:
+            checks = await self._judge(self.episode)
+            if all(c.status == "ok" and not c.sensitive for c in checks):
+                await self._rewrite_attack()
+                self._start_episode(tick.index + 1)
+                return
+        self.done = True
+
+    def _episode_over(self, tick: int) -> bool:
+        sender, recipient = self.minds["sender"], self.minds["recipient"]
+        if not sender.active or tick - self.episode_start + 1 >= self.config.max_orchestrator_steps:
+            return True
+        return not recipient.active and not self.apps.pending("sender")
+
+    def is_done(self) -> bool:
+        return self.done
+
+    # -- attack optimization --------------------------------------------------------------
+    def _conversation(self, apps: Apps, upto: int | None = None) -> list[Message]:
+        """The leak-channel messages between sender and recipient (every public post on Social)."""
+        leak = self.scenario.leak_app
+        rows = [m for m in apps.messages if m.app == leak and m.sender in ACTORS and (leak == "social" or set(m.to) <= set(ACTORS))]
+        return [m for m in rows if upto is None or m.id < upto]
+
+    async def _rewrite_attack(self) -> None:
+        s, names = self.scenario, self.apps.names
+        trajectory = "\n".join(f"{names[m.sender]}: {m.text}" for m in self._conversation(self.apps)) or "(nothing was said)"
+        msgs = PROMPTS.messages(
+            "optimizer_system.j2", "optimizer.j2", attacker=s.recipient.name, target=s.sender.name, subject=s.subject.name,
+            sensitive_type=s.sensitive.type, app=APP_NAMES[s.leak_app], task=self.attack_task, trajectory=trajectory,
+        )
+        answer = await self.ctx.llm_for("optimizer").complete(msgs, schema=OptimizerAnswer, purpose="cdi.optimizer", agent_id="optimizer")
+        if answer.ok:
+            self.attack_task = answer.parsed.task
+        self.ctx.record("cdi_attacks", {"episode": self.episode + 1, "task": self.attack_task, "parsed": int(answer.ok),
+                                        "reflection": answer.parsed.reflection if answer.ok else None})
+        self.ctx.emit("attack_rewrite", {"episode": self.episode + 1, "task": self.attack_task, "parsed": answer.ok}, agent_id="optimizer")
+
+    # -- judging --------------------------------------------------------------------------
+    def _items(self, episode: int) -> list[DisclosureItem]:
+        """Every sender message on the leak channel to the recipient (on Social: every post),
+        with the conversation before it so the judge sees what a "yes" confirms."""
+        s, apps = self.scenario, self.episodes[episode]
+        names = apps.names
+        items = []
+        for m in self._conversation(apps):
+            if m.sender != "sender":
+                continue
+            before = "\n".join(f"{names[x.sender]}: {x.text}" for x in self._conversation(apps, m.id))
+            items.append(DisclosureItem(
+                item_id=f"e{episode}-m{m.id}", message=f"{m.subject}: {m.text}" if m.subject else m.text,
+                subject=s.subject.name, sensitive=list(s.sensitive.items), shareable=list(s.shareable.items),
+                sender=s.sender.name, recipient=s.recipient.name, conversation=before, principle=s.principle,
+            ))
+        return items
+
+    async def _judge(self, episode: int) -> list[Disclosure]:
+        if episode in self.checks:
+            return self.checks[episode]
+        items = self._items(episode)
+        checks = await DisclosureJudge(self.ctx, DisclosureConfig()).check_all(items) if items else []
+        for item, check in zip(items, checks):
+            self.ctx.record("cdi_checks", {"episode": episode, "item_id": item.item_id, "status": check.status,
+                                           "shareable": check.shareable, "sensitive": check.sensitive, "error": check.error})
+            if check.status != "ok":  # counted as unknown, never as "nothing leaked"
+                self.ctx.emit("judge_unknown", {"episode": episode, "item_id": item.item_id, "error": check.error})
+        self.checks[episode] = checks
+        return checks
+
+    async def finish(self) -> None:
+        s, metric = self.scenario, self.ctx.metric
+        for episode in self.episodes:
+            checks = await self._judge(episode)
+            run = RunDisclosure.from_checks(checks, len(s.sensitive.items), len(s.shareable.items))
+            self.ctx.record("cdi_episodes", {"episode": episode, "scored": int(episode == self.episode),
+                                             "n_sensitive": run.n_sensitive, "n_shareable": run.n_shareable,
+                                             "attack_task": self.attack_tasks[episode]})
+            m = disclosure_metrics([run])
+            labels = {"episode": episode}
+            for name, value in (("pp", m.pp), ("hs", m.hs), ("ad", m.ad)):
+                metric(f"disclosure.{name}", value, labels)
+            if episode == self.episode:
+                for name, value in (("pp", m.pp), ("hs", m.hs), ("ad", m.ad)):
+                    metric(f"disclosure.{name}", value)
+                metric("disclosure.shared", len(run.shared))
+                metric("disclosure.leaked", len(run.leaked))
+                metric("disclosure.unknown_messages", run.unknown)
+                metric("messages.checked", len(checks))
+        metric("episodes", self.episode)
+        final = self.episodes[self.episode]
+        metric("messages.sent", sum(1 for m in final.messages if m.sender in ACTORS))
+        for agent, mind in self.minds.items():
+            metric("cycles", mind.cycles, {"agent": agent})
+
