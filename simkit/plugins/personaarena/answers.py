@@ -5,7 +5,7 @@ comes back; free text is bounded so a small model cannot ramble past max_tokens.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
@@ -76,5 +76,3 @@ class NPCLine(BaseModel):
     utterance: Line
 
 
-def dump(answer: Any) -> dict:
-    return answer.model_dump() if isinstance(answer, BaseModel) else dict(answer)

@@ -17,6 +17,8 @@ class PersonaArenaConfig(StrictModel):
     turns_per_tick: int = Field(default=2, ge=1, le=50, description="lines committed per tick (resume granularity)")
     min_npcs: int = Field(default=2, ge=1, le=6)
     max_npcs: int = Field(default=3, ge=1, le=6)
+    max_npc_streak: int = Field(
+        default=2, ge=1, le=50, description="after this many NPC lines in a row the protagonist speaks, whatever the pick")
     early_stop: bool = Field(default=True, description="end the episode as soon as all five checkpoints are covered")
     steer: bool = Field(default=True, description="the environment agent steers the speaker toward a missing checkpoint")
     history: int = Field(default=8, ge=1, le=200, description="transcript lines a speaker is shown")

@@ -21,10 +21,9 @@ from simkit.plugins.personaarena import metrics
 from simkit.plugins.personaarena.agents import PROMPTS, PROMPTS_DIR, take_turn
 from simkit.plugins.personaarena.answers import CoverageAnswer, NPCLine, ProtagonistAnswer, pick_model, scene_model
 from simkit.plugins.personaarena.config import PersonaArenaConfig
-from simkit.plugins.personaarena.report import leaderboard
 from simkit.plugins.personaarena.scripted import RESPONDERS
 from simkit.plugins.personaarena.world import (
-    CHECKPOINTS, ENVIRONMENT, NPC, PROTAGONIST, Beliefs, Episode, Scene, default_scene, persona_card,
+    CHECKPOINTS, ENVIRONMENT, NPC, PROTAGONIST, Beliefs, Episode, Scene, default_scene, distinct_names, persona_card,
 )
 
 
@@ -48,6 +47,13 @@ class RecordingHost:
         self.records.append(record)
         self.ctx.emit("judge", {k: record[k] for k in ("judge_id", "role", "phase", "round", "metrics", "text", "scores", "parsed_ok")},
                       agent_id=f"judge:{record['judge_id']}")
+
+
+def leaderboard(reader, run_ids: list[str], console) -> None:
+    """The sweep report (imported when used, so `python -m ...report` runs cleanly)."""
+    from simkit.plugins.personaarena.report import leaderboard as table
+
+    table(reader, run_ids, console)
 
 
 class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
@@ -97,7 +103,8 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
         if not ans.ok:
             return default_scene(persona, cfg.min_npcs)
         s = ans.parsed
-        npcs = [NPC(f"npc-{i + 1}", n.name.strip(), n.relation, n.description, n.self_belief) for i, n in enumerate(s.npcs)]
+        names = distinct_names(persona.name, [n.name for n in s.npcs])
+        npcs = [NPC(f"npc-{i + 1}", name, n.relation, n.description, n.self_belief) for i, (name, n) in enumerate(zip(names, s.npcs))]
         return Scene(s.event, s.time, s.location, s.description, s.opening, npcs)
 
     # -- each tick ------------------------------------------------------------------------
@@ -124,8 +131,11 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
             speaker, reason, cue = ans.parsed.speaker, ans.parsed.reason, ans.parsed.cue if cfg.steer else ""
         else:
             speaker, reason, cue = ep.fallback_speaker(), "fallback: the pick did not parse", ""
+        overruled = speaker != PROTAGONIST and ep.npc_streak() >= cfg.max_npc_streak
+        if overruled:  # the episode is about the protagonist: it never waits longer than this
+            speaker, cue = PROTAGONIST, ""
         self.ctx.emit("pick", {"speaker": speaker, "reason": reason, "cue": cue, "fallback": not ans.ok,
-                               "missing": ep.missing}, agent_id=ENVIRONMENT)
+                               "overruled": overruled, "missing": ep.missing}, agent_id=ENVIRONMENT)
         when = tick.start + (tick.end - tick.start) * (self.in_tick - 1) / cfg.turns_per_tick
         return Activation(speaker, when, {"cue": cue, "turn": ep.turns + 1})
 

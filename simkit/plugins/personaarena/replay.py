@@ -40,6 +40,8 @@ class PersonaArenaRenderer(Renderer):
             return section("scene", body)
         if kind == "pick":
             note = f"next: {p.get('speaker')} - {p.get('reason', '')}"
+            if p.get("overruled"):
+                note += f" (overruled: {p.get('speaker')} had waited too long)"
             blocks = [text(note, "warn" if p.get("fallback") else "dim")]
             if p.get("cue"):
                 blocks.append(text(f"cue: {p['cue']}", "em"))

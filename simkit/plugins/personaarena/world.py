@@ -71,6 +71,15 @@ class Episode:
     def missing(self) -> list[str]:
         return [c for c in CHECKPOINTS if c not in self.covered]
 
+    def npc_streak(self) -> int:
+        """NPC lines since the protagonist last spoke."""
+        n = 0
+        for line in reversed(self.transcript.lines):
+            if line.labels.get("agent") == PROTAGONIST:
+                break
+            n += 1
+        return n
+
     def fallback_speaker(self) -> str:
         """Who speaks when the environment agent's pick cannot be read: the protagonist after
         any NPC line, else the NPC who has waited longest (deterministic)."""
@@ -101,14 +110,32 @@ def persona_card(persona: Persona) -> dict[str, str]:
     return {k: v for k, v in facts.items() if v}
 
 
+SPARE_NAMES = [("Sam", "an old friend"), ("Jordan", "a new neighbour"), ("Alex", "a colleague"),
+               ("Robin", "a cousin"), ("Kim", "a classmate"), ("Lee", "a club member")]
+
+
+def distinct_names(protagonist: str, names: list[str]) -> list[str]:
+    """NPC names with blanks, repeats and the protagonist's own name replaced by spare ones
+    (a small model readily names an NPC after the protagonist)."""
+    taken = {protagonist.casefold()}
+    spare = (n for n, _ in SPARE_NAMES if n.casefold() not in {x.casefold() for x in names} | taken)
+    out = []
+    for name in names:
+        name = name.strip()
+        if not name or name.casefold() in taken:
+            name = next(spare)
+        taken.add(name.casefold())
+        out.append(name)
+    return out
+
+
 def default_scene(persona: Persona, n_npcs: int) -> Scene:
     """The scene used when the environment agent's answer never parses: an ordinary
     get-together, so the episode still runs and the failure is recorded."""
-    names = [("Sam", "an old friend"), ("Jordan", "a new neighbour"), ("Alex", "a colleague")]
     npcs = [
         NPC(f"npc-{i + 1}", name, relation, f"{name} is {relation} of {persona.name}.",
             f"I am {name}, {relation}; I want to hear what {persona.name} has been up to.")
-        for i, (name, relation) in enumerate(names[:n_npcs])
+        for i, (name, relation) in enumerate(SPARE_NAMES[:n_npcs])
     ]
     return Scene(
         event=f"A small get-together at {persona.name}'s local cafe",
