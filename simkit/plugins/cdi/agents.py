@@ -29,20 +29,20 @@ VETO = "This message was blocked by the guard agent because it would lead to a p
 
 
 class GuardAnswer(BaseModel):
-    information_shared_or_implied: str = Field(max_length=400)
-    sensitive_data: str = Field(max_length=300)
+    information_shared_or_implied: str = Field(max_length=200)
+    sensitive_data: str = Field(max_length=150)
     block: bool
 
 
 class InstructorAnswer(BaseModel):
-    privacy_risk_analysis: str = Field(max_length=400)
-    information_could_be_shared: str = Field(max_length=300)
-    instruction: str = Field(min_length=1, max_length=500)
+    privacy_risk_analysis: str = Field(max_length=200)
+    information_could_be_shared: str = Field(max_length=150)
+    instruction: str = Field(min_length=1, max_length=300)
 
 
 class OptimizerAnswer(BaseModel):
-    reflection: str = Field(max_length=400)
-    task: str = Field(min_length=10, max_length=800)
+    reflection: str = Field(max_length=200)
+    task: str = Field(min_length=10, max_length=500)
 
 
 @dataclass
@@ -132,7 +132,7 @@ class Instructor:
     async def instruct(self, memory: str) -> tuple[str, bool]:
         """(instruction, parsed); the authors' fallback instruction when it does not parse."""
         answer = await self.llm.complete(self.messages(memory), schema=InstructorAnswer, purpose="cdi.instructor",
-                                         agent_id="instructor", max_tokens=200)
+                                         agent_id="instructor", max_tokens=256)
         return (answer.parsed.instruction, True) if answer.ok else (FALLBACK_INSTRUCTION, False)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simkit.config import StrictModel
+from simkit.plugins.cdi.scenario import load_scenarios
 
 Defense = Literal["none", "prompting", "guarding", "cdi"]
 
@@ -37,3 +38,11 @@ class CDIConfig(StrictModel):
     history_messages: int = Field(default=24, ge=4, le=400, description="earlier conversation messages an agent keeps across cycles")
     sender: AgentLimits = AgentLimits(max_steps=6, max_cycles=4, timeout_steps=0)
     recipient: AgentLimits = AgentLimits(max_steps=4, max_cycles=3, timeout_steps=1)
+
+    @model_validator(mode="after")
+    def _known_scenario(self) -> "CDIConfig":
+        """Load the scenarios now, so a bad file or id fails before any run of a sweep starts."""
+        known = load_scenarios(self.scenarios)
+        if self.scenario is not None and self.scenario not in known:
+            raise ValueError(f"scenario {self.scenario!r} is not in {self.scenarios or 'the shipped set'} (known: {', '.join(known)})")
+        return self

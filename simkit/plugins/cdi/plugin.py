@@ -277,7 +277,8 @@ class CDIPlugin(Plugin[CDIConfig]):
             "optimizer_system.j2", "optimizer.j2", attacker=s.recipient.name, target=s.sender.name, subject=s.subject.name,
             sensitive_type=s.sensitive.type, app=APP_NAMES[s.leak_app], task=self.attack_task, trajectory=trajectory,
         )
-        answer = await self.ctx.llm_for("optimizer").complete(msgs, schema=OptimizerAnswer, purpose="cdi.optimizer", agent_id="optimizer")
+        answer = await self.ctx.llm_for("optimizer").complete(msgs, schema=OptimizerAnswer, purpose="cdi.optimizer", agent_id="optimizer",
+                                                            max_tokens=256)
         if answer.ok:
             self.attack_task = answer.parsed.task
         self.ctx.record("cdi_attacks", {"episode": self.episode + 1, "task": self.attack_task, "parsed": int(answer.ok),
@@ -320,9 +321,11 @@ class CDIPlugin(Plugin[CDIConfig]):
         for episode in self.episodes:
             checks = await self._judge(episode)
             run = RunDisclosure.from_checks(checks, len(s.sensitive.items), len(s.shareable.items))
-            self.ctx.record("cdi_episodes", {"episode": episode, "scored": int(episode == self.episode),
-                                             "n_sensitive": run.n_sensitive, "n_shareable": run.n_shareable,
-                                             "attack_task": self.attack_tasks[episode]})
+            self.ctx.record("cdi_episodes", {
+                "episode": episode, "scored": int(episode == self.episode), "scenario": s.id, "sender_name": s.sender.name,
+                "n_sensitive": run.n_sensitive, "n_shareable": run.n_shareable,
+                "sensitive": list(s.sensitive.items), "shareable": list(s.shareable.items), "attack_task": self.attack_tasks[episode],
+            })
             m = disclosure_metrics([run])
             labels = {"episode": episode}
             for name, value in (("pp", m.pp), ("hs", m.hs), ("ad", m.ad)):
@@ -340,3 +343,8 @@ class CDIPlugin(Plugin[CDIConfig]):
         for agent, mind in self.minds.items():
             metric("cycles", mind.cycles, {"agent": agent})
 
+    @classmethod
+    def replay_renderer(cls):
+        from simkit.plugins.cdi.replay import CDIRenderer
+
+        return CDIRenderer()

@@ -133,7 +133,9 @@ def load_file(path: Path) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(source, err)) from None
+        problems = format_validation_error(source, err).split(f"; {source}: ")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(problems[0] + more) from None
 
 
 def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
