@@ -216,22 +216,48 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
 
 
+@runs.command("compare")
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
+@click.option("--by", type=click.Choice(["model", "scenario", "run"]), default="model", show_default=True)
+@click.option("--metric", "metrics", multiple=True, help="A final metric to show (repeatable; default: the first 8).")
+@click.option("--png", type=click.Path(path_type=Path), help="Also draw the leaderboard as a bar chart.")
+def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str, ...], png: Path | None) -> None:
+    """Leaderboard of runs: per final metric the mean, 95% CI and run count, e.g.
+    `simkit runs compare RUN_A RUN_B RUN_C --metric score.average --png board.png`."""
+    from simkit.display.compare import compare_runs, leaderboard_table, write_png
+    from simkit.store.reader import RunReader
+
+    board = compare_runs(RunReader.open(db), run_ids, by=by, metrics=metrics)
+    console.print(leaderboard_table(board))
+    if png:
+        write_png(board, png)
+        console.print(f"{png}: {len(board.rows)} {by}s x {len(board.metrics)} metrics")
+
+
 EXPORT_TABLES = ("events", "exposures", "llm_calls", "metrics")
 
 
 @cli.command()
 @click.argument("run_id")
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "sft"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for the files (default runs/export-RUN_ID).")
-def export(run_id: str, db: Path, fmt: str, out: Path | None) -> None:
-    """Write a run's events, exposures, llm_calls and metrics as JSONL or CSV files."""
+@click.option("--purpose", "purposes", multiple=True, help="sft: only calls whose purpose starts with this (repeatable).")
+def export(run_id: str, db: Path, fmt: str, out: Path | None, purposes: tuple[str, ...]) -> None:
+    """Write a run's events, exposures, llm_calls and metrics as JSONL or CSV files, or
+    (`--format sft`) its LLM calls as instruction-tuning records in sft.jsonl."""
     from simkit.store.reader import RunReader
 
     reader = RunReader.open(db)
     run_id = reader.run(run_id)["run_id"]
     out = out or Path("runs") / f"export-{run_id}"
     out.mkdir(parents=True, exist_ok=True)
+    if fmt == "sft":
+        from simkit.store.sft import write_sft
+
+        console.print(f"{out / 'sft.jsonl'}: {write_sft(reader, run_id, out / 'sft.jsonl', purposes)} records")
+        return
     for table in EXPORT_TABLES:
         path = out / f"{table}.{fmt}"
         n = 0

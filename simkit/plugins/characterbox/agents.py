@@ -69,9 +69,9 @@ class Mind:
     """The calls one character makes, on the model under test. `scene` is the live scene
     (shared with the narrator, which rewrites it)."""
 
-    def __init__(self, me: Character, scene: SceneInfo, llm: LLMClient, *, k: int, rate: bool, max_tokens: int):
+    def __init__(self, me: Character, scene: SceneInfo, llm: LLMClient, *, k: int, rate: bool):
         self.me, self.scene, self.llm = me, scene, llm
-        self.k, self.rate, self.max_tokens = k, rate, max_tokens
+        self.k, self.rate = k, rate
 
     def messages(self, template: str, query: str, now: datetime, **values: Any) -> list[dict[str, str]]:
         picked = self.me.memory.retrieve(query, now, self.k) if query and len(self.me.memory) else []
@@ -79,9 +79,7 @@ class Mind:
         return PROMPTS.messages("character_system.j2", template, me=self.me, scene=self.scene, memories=memories, **values)
 
     async def ask(self, messages: list[dict[str, str]], schema: type, what: str):
-        return await self.llm.complete(
-            messages, schema=schema, purpose=f"{CHARACTER}.{what}", agent_id=self.me.agent_id, max_tokens=self.max_tokens
-        )
+        return await self.llm.complete(messages, schema=schema, purpose=f"{CHARACTER}.{what}", agent_id=self.me.agent_id)
 
     async def refresh_beliefs(self, last_round: str, others: list[Character], now: datetime) -> None:
         """The BDI refresh at the start of a round: self-belief, then environment-belief."""
@@ -155,13 +153,14 @@ def turn_graph():
 
 
 async def write_synopsis(
-    llm: LLMClient, system: str, values: dict[str, Any], names: list[str], agent_id: str, purpose: str, max_tokens: int
+    llm: LLMClient, system: str, values: dict[str, Any], names: list[str], agent_id: str, purpose: str
 ) -> dict[str, str]:
-    """Each character's action reference for the round (name -> line; "" when it failed)."""
+    """Each character's action reference for the round (name -> line; "" when it failed);
+    one line per character, so twice the usual answer budget."""
     schema = answers.synopsis_answer(tuple(names))
     keys = "{" + ", ".join(f'"{answers.key_of(n)}": "<{n}>"' for n in names) + "}"
     msgs = PROMPTS.messages(system, "synopsis.j2", keys=keys, **values)
-    ans = await llm.complete(msgs, schema=schema, purpose=purpose, agent_id=agent_id, max_tokens=max_tokens)
+    ans = await llm.complete(msgs, schema=schema, purpose=purpose, agent_id=agent_id, max_tokens=2 * llm.max_tokens)
     if not ans.ok:
         return dict.fromkeys(names, "")
     return {n: getattr(ans.parsed, answers.key_of(n)) for n in names}

@@ -22,8 +22,11 @@ def _clip(limit: int):
     return BeforeValidator(clip)
 
 
-Line = Annotated[str, Field(min_length=1, max_length=300), _clip(300)]
-Text = Annotated[str, Field(min_length=1, max_length=600), _clip(600)]
+# Bounds in characters; a grammar-constrained model stops there, so with ~4 characters a
+# token every answer fits the default 200-token budget.
+Short = Annotated[str, Field(min_length=1, max_length=100), _clip(100)]
+Line = Annotated[str, Field(min_length=1, max_length=200), _clip(200)]
+Text = Annotated[str, Field(min_length=1, max_length=400), _clip(400)]
 
 
 class Belief(BaseModel):
@@ -56,9 +59,9 @@ class CharacterUpdate(BaseModel):
 
 
 class SceneUpdate(BaseModel):
-    time: Line
-    location: Line
-    description: Text
+    time: Short
+    location: Short
+    description: Annotated[str, Field(min_length=1, max_length=300), _clip(300)]
 
 
 class Summary(BaseModel):

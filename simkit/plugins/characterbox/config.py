@@ -47,7 +47,6 @@ class CharacterBoxConfig(StrictModel):
     memory: MemoryConfig = MemoryConfig()
     judging: JudgingConfig = JudgingConfig()
     judge: JudgeConfig = Field(default_factory=lambda: CHARACTERBOX_JUDGE.model_copy(deep=True))
-    max_tokens: int = Field(default=160, ge=16, le=4096, description="answer budget of character and narrator calls")
 
     @field_validator("judge", mode="before")
     @classmethod

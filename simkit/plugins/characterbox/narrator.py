@@ -31,9 +31,8 @@ class NarratorCall:
 
 
 class Narrator:
-    def __init__(self, agent_id: str, scene: SceneInfo, characters: list[Character], llm: LLMClient, max_tokens: int):
+    def __init__(self, agent_id: str, scene: SceneInfo, characters: list[Character], llm: LLMClient):
         self.agent_id, self.scene, self.characters, self.llm = agent_id, scene, characters, llm
-        self.max_tokens = max_tokens
         self.calls: list[NarratorCall] = []
 
     @property
@@ -43,12 +42,10 @@ class Narrator:
     def system(self) -> str:
         return PROMPTS.render("narrator_system.j2", scene=self.scene, characters=self.characters)
 
-    async def ask(self, kind: str, template: str, schema: type, max_tokens: int | None = None, **values: Any):
+    async def ask(self, kind: str, template: str, schema: type, **values: Any):
         user = PROMPTS.render(template, **values)
         msgs = [{"role": "system", "content": self.system()}, {"role": "user", "content": user}]
-        ans = await self.llm.complete(
-            msgs, schema=schema, purpose=f"{NARRATOR}.{kind}", agent_id=self.agent_id, max_tokens=max_tokens or self.max_tokens
-        )
+        ans = await self.llm.complete(msgs, schema=schema, purpose=f"{NARRATOR}.{kind}", agent_id=self.agent_id)
         self.calls.append(NarratorCall(kind, user, ans.text, ans.ok))
         return ans
 

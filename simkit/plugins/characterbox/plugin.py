@@ -90,10 +90,10 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
             scene = info.model_copy(deep=True)
             chars = {f"{key}/{slug(c.name)}": Character.of(f"{key}/{slug(c.name)}", c) for c in info.characters}
             minds = {
-                a: Mind(c, scene, llm, k=cfg.memory.k, rate=cfg.memory.importance == "rated", max_tokens=cfg.max_tokens)
+                a: Mind(c, scene, llm, k=cfg.memory.k, rate=cfg.memory.importance == "rated")
                 for a, c in chars.items()
             }
-            narrator = Narrator(f"{key}/narrator", scene, list(chars.values()), narrator_llm, cfg.max_tokens)
+            narrator = Narrator(f"{key}/narrator", scene, list(chars.values()), narrator_llm)
             stage = Stage(key, title, info, scene, chars, minds, narrator, order=list(chars))
             stage.last_round = "\n".join(
                 line for b in info.actions for line in (f"{b.character}: {b.action}", f"{b.character}: {b.dialogue}") if not line.endswith(": ")
@@ -140,11 +140,11 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
         if cfg.synopsis == "narrator":
             values["characters"] = list(stage.characters.values())
             return await write_synopsis(stage.narrator.llm, "narrator_system.j2", values, names, stage.narrator.agent_id,
-                                        f"{NARRATOR}.synopsis", 2 * cfg.max_tokens)
+                                        f"{NARRATOR}.synopsis")
         first = next(iter(stage.minds.values()))
         values.update(me=first.me, memories=[])
         return await write_synopsis(first.llm, "character_system.j2", values, names, first.me.agent_id,
-                                    f"{CHARACTER}.synopsis", 2 * cfg.max_tokens)
+                                    f"{CHARACTER}.synopsis")
 
     async def act(self, activation: Activation) -> list[Action]:
         stage = self._stage_of(activation.agent_id)

@@ -23,9 +23,9 @@ _DOES = re.compile(r"^(.+?) does this: (.*)$", re.M)
 _WHO = re.compile(r"^What just happened to (.+?):$", re.M)
 _FIELD = re.compile(r"^(Time|Location|Description): (.*)$", re.M)
 _WAS = re.compile(r"was: Position: (.*?)\. State: (.*?)\.$", re.M)
-GESTURES = ("steps closer to", "fixes a steady look on", "lowers his voice and leans toward", "gestures sharply at",
+GESTURES = ("steps closer to", "fixes a steady look on", "leans in toward", "gestures sharply at",
             "sets down what he holds and faces", "circles slowly around")
-ALONE = ("paces to the window", "straightens up and folds his arms", "glances around the room", "moves nearer the door")
+ALONE = ("paces to the window", "straightens up, arms folded", "glances around the room", "moves nearer the door")
 STAKES = ("love", "danger", "knife", "threat", "scandal", "kill", "secret", "refuse", "fight", "fear")
 
 

@@ -1,0 +1,91 @@
+"""A round as the authors' code plays it: turn order, the reaction that uses up the
+reactor's turn, the next round in completion order, state and scene updates recorded."""
+
+from __future__ import annotations
+
+import json
+
+from simkit.plugins.characterbox import scripted
+from tests.plugins.characterbox.helpers import simulate
+
+HOLMES, WATSON, KING = "s1/sherlock-holmes", "s1/dr-watson", "s1/the-king-of-bohemia"
+
+
+def influence(request, rng):
+    """Holmes's actions hit the King, Watson's hit Holmes, the King's nobody."""
+    actor = scripted._DOES.search(scripted._user(request)).group(1)
+    target = {"Sherlock Holmes": "The King of Bohemia", "Dr. Watson": "Sherlock Holmes"}.get(actor, actor)
+    return {"target": target, "effect": f"{target} is jostled." if target != actor else ""}
+
+
+def turns(con):
+    return [(r["tick"], json.loads(r["payload_json"])) for r in con.execute("select tick, payload_json from events where kind = 'turn' order by tick, seq")]
+
+
+async def test_reaction_uses_up_the_reactors_turn_and_next_round_follows_completion_order(tmp_path):
+    sim, con = await simulate(tmp_path, {"characterbox.narrator.influence": influence}, scene_ids=[1], rounds=2)
+    played = turns(con)
+    assert [(t, p["character"]) for t, p in played] == [
+        (0, "Sherlock Holmes"), (0, "Dr. Watson"),  # the King reacted to Holmes: his own turn is gone
+        (1, "Sherlock Holmes"), (1, "Dr. Watson"),
+    ]
+    first, second = played[0][1], played[1][1]
+    assert first["target"] == "The King of Bohemia" and first["turn_used"] is True
+    assert second["target"] == "Sherlock Holmes" and second["turn_used"] is False  # Holmes had acted already
+    # the King never took an action of his own, only reactions
+    purposes = [r["purpose"] for r in con.execute("select purpose from llm_calls where agent_id = ?", [KING])]
+    assert "characterbox.character.action" not in purposes and purposes.count("characterbox.character.reaction") == 2
+    # the next round runs in this round's completion order: Holmes, the King (reacted), Watson
+    assert sim.plugin.stages["s1"].order == [HOLMES, KING, WATSON]
+    # the reactor's reaction call came right after the actor's influence call, inside the actor's turn
+    calls = [(r["agent_id"], r["purpose"]) for r in con.execute("select agent_id, purpose from llm_calls where tick = 0 order by seq")]
+    i = calls.index(("s1/narrator", "characterbox.narrator.influence"))
+    assert calls[i + 1] == (KING, "characterbox.character.reaction")
+
+
+async def test_state_and_scene_updates_are_recorded(tmp_path):
+    _sim, con = await simulate(tmp_path, {"characterbox.narrator.influence": influence}, scene_ids=[1], rounds=2)
+    states = list(con.execute("select tick, character, position, states from characterbox_states order by tick, rowid"))
+    # Holmes's turn updates Holmes and the King, Watson's turn Watson and Holmes: 4 rows a round
+    assert [(r["tick"], r["character"]) for r in states[:4]] == [
+        (0, "Sherlock Holmes"), (0, "The King of Bohemia"), (0, "Dr. Watson"), (0, "Sherlock Holmes")]
+    assert all("more tense now" in r["states"] for r in states)
+    scenes = list(con.execute("select tick, round, description, summary from characterbox_scenes order by tick, rowid"))
+    assert [r["round"] for r in scenes] == [0, 1, 2]  # the opening, then one per round (per_round mode)
+    assert scenes[0]["summary"].startswith("The King of Bohemia: He closes the door")
+    snapshot = json.loads(con.execute("select state_json from agent_state where agent_id = ? order by tick desc", [HOLMES]).fetchone()[0])
+    assert snapshot["self_belief"].startswith("I am Sherlock Holmes") and len(snapshot["memory"]) >= 6
+    rounds = [json.loads(r[0]) for r in con.execute("select payload_json from events where kind = 'round' order by tick")]
+    assert [p["round"] for p in rounds] == [1, 2] and all(p["scene_now"]["location"].startswith("The sitting room") for p in rounds)
+
+
+async def test_per_actor_mode_updates_the_scene_after_every_turn(tmp_path):
+    _sim, con = await simulate(tmp_path, {"characterbox.narrator.influence": influence}, scene_ids=[1], rounds=1,
+                               scene_update="per_actor")
+    n = con.execute("select count(*) from llm_calls where purpose = 'characterbox.narrator.update_scene'").fetchone()[0]
+    assert n == 2  # two turns (Holmes, Watson), none at the round's end
+    assert all("scene_now" in p for _t, p in turns(con))
+
+
+async def test_memories_carry_rated_importance(tmp_path):
+    sim, con = await simulate(tmp_path, scene_ids=[6], rounds=1, memory={"importance": "rated", "k": 3})
+    rated = con.execute("select count(*) from llm_calls where purpose = 'characterbox.character.importance'").fetchone()[0]
+    memories = [m for c in sim.plugin.stages["s1"].characters.values() for m in c.memory.items]
+    assert rated == len(memories) > 0
+    assert len({m.importance for m in memories}) > 1  # the scripted rater reads the stakes of each memory
+
+
+async def test_conclude_check_ends_the_run_early(tmp_path):
+    sim, con = await simulate(tmp_path, scene_ids=[2], rounds=5, conclude_check=True)
+    assert sim.plugin.round == 2  # the scripted narrator calls it concluded after two rounds
+    assert con.execute("select count(*) from ticks").fetchone()[0] == 2
+
+
+async def test_synopsis_by_character_model_or_narrator(tmp_path):
+    _sim, con = await simulate(tmp_path / "c", scene_ids=[6], rounds=1, synopsis="character")
+    (agent,) = [r[0] for r in con.execute("select agent_id from llm_calls where purpose = 'characterbox.character.synopsis'")]
+    assert agent == "s1/victor-frankenstein"  # the code has the first character's model write it
+    shown = json.loads(con.execute("select items_json from exposures where agent_id = ? order by seq", [agent]).fetchone()[0])
+    assert shown["plot"] == "Victor Frankenstein presses the matter one step further."
+    _sim, con = await simulate(tmp_path / "n", scene_ids=[6], rounds=1, synopsis="narrator")
+    assert con.execute("select agent_id from llm_calls where purpose = 'characterbox.narrator.synopsis'").fetchone()[0] == "s1/narrator"
