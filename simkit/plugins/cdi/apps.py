@@ -237,7 +237,7 @@ def toolbox(
 
     @tool("think", "Think about the situation before or after acting; nobody else sees it.", Thought, kind="meta")
     async def think(a: Thought):
-        return "ok"
+        return "noted; now act with one of your app tools, or end the cycle"
 
     @tool("end_action_cycle", "End this action cycle and wait for new notifications.", Reason, kind="meta")
     async def end_action_cycle(a: Reason):
