@@ -1,0 +1,108 @@
+"""PersonaArena through the CLI, as a user runs it: sweep, leaderboard, export, replay; and
+one episode on the embedded model (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simkit.plugins.personaarena.replay import PersonaArenaRenderer
+from simkit.replay.data import Event
+from simkit.replay.render import plain
+from tests.conftest import ROOT, SMALL_PERSONAS, run_cli
+
+SCENARIO = ROOT / "scenarios" / "personaarena.yaml"
+POPULATION = [f"population.personas={SMALL_PERSONAS}", "population.size=12"]
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def sets(*items: str) -> list[str]:
+    return [arg for item in (*POPULATION, *items) for arg in ("--set", item)]
+
+
+@pytest.fixture(scope="module")
+def sweep_db(tmp_path_factory) -> tuple[Path, str]:
+    """Two 'models' (steering on and off stand in for them: the scripted backend answers the
+    same whatever the model is called) on the same three personas."""
+    db = tmp_path_factory.mktemp("pa") / "sweep.db"
+    proc = run_cli(["sweep", str(SCENARIO), "--llm", "scripted", "--out", str(db), "--seeds", "3", "--quiet",
+                    *sets("personaarena.steer=true,false", "personaarena.max_turns=10")], env={**os.environ, "COLUMNS": "200"})
+    return db, proc.stdout
+
+
+def test_sweep_prints_a_leaderboard_with_intervals(sweep_db):
+    _, out = sweep_db
+    assert "PersonaArena leaderboard" in out and "overall (95% CI)" in out
+    assert "±" in out and "scripted-v1" in out
+
+
+def test_export_writes_sft_turns_and_same_persona_pairs(sweep_db, tmp_path):
+    db, _ = sweep_db
+    proc = run_module("simkit.plugins.personaarena.export", "--db", str(db), "--out", str(tmp_path), "--top", "2", "--pairs", "3")
+    sft = [json.loads(line) for line in (tmp_path / "sft.jsonl").read_text().splitlines()]
+    dpo = [json.loads(line) for line in (tmp_path / "dpo.jsonl").read_text().splitlines()]
+    assert "sft.jsonl" in proc.stdout and sft and dpo
+    assert len({row["run_id"] for row in sft}) == 2
+    assert all(set(json.loads(row["output"])) >= {"belief", "desire", "intention", "action", "utterance"} for row in sft)
+    conn = sqlite3.connect(db)
+    persona = dict(conn.execute("select run_id, persona_id from agents where agent_id = 'protagonist'").fetchall())
+    for row in dpo:
+        assert persona[row["chosen_run"]] == persona[row["rejected_run"]] == row["persona_id"]
+        assert row["gap"] > 0 and row["chosen"] != row["rejected"]
+
+
+def test_png_leaderboard(sweep_db, tmp_path):
+    db, _ = sweep_db
+    run_module("simkit.plugins.personaarena.report", "--db", str(db), "--png", str(tmp_path / "board.png"))
+    assert (tmp_path / "board.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_replay_shows_the_conversation_then_the_judges(sweep_db, tmp_path):
+    db, _ = sweep_db
+    conn = sqlite3.connect(db)
+    run_id = conn.execute("select run_id from runs order by started_at limit 1").fetchone()[0]
+    renderer = PersonaArenaRenderer()
+    rows = conn.execute("select tick, seq, sim_time, agent_id, kind, payload_json from events where run_id = ? order by tick, seq", [run_id])
+    shown = [(r[4], plain(renderer.event(Event(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))))) for r in rows]
+    kinds = [k for k, _ in shown]
+    assert kinds[0] == "scene" and kinds.index("episode_end") < kinds.index("judge") < kinds.index("verdict")
+    line = next(text for k, text in shown if k == "line" and "belief" in text)
+    assert "desire" in line and "intention" in line
+    assert "[x] background" in next(text for k, text in shown if k == "episode_end")
+    assert any("independent score" in text for k, text in shown if k == "judge")
+
+
+@pytest.mark.xfail(strict=True, reason="simkit/replay/html.py formats every final metric with %.6g; a NULL one (allowed by ctx.metric) fails")
+def test_html_report_of_an_episode(sweep_db, tmp_path):
+    db, _ = sweep_db
+    run_id = sqlite3.connect(db).execute("select run_id from runs order by started_at limit 1").fetchone()[0]
+    html = tmp_path / "r.html"
+    run_cli(["replay", run_id, "--db", str(db), "--html", str(html)])
+    assert "personaarena" in html.read_text()
+
+
+@pytest.mark.slow
+def test_an_episode_on_the_embedded_model_stores_every_judge_message(tmp_path):
+    db = tmp_path / "local.db"
+    run_cli(["run", str(SCENARIO), "--out", str(db), "--quiet",
+             *sets("personaarena.max_turns=3", "personaarena.judge.max_debate_rounds=1")], timeout=1500)
+    conn = sqlite3.connect(db)
+    assert conn.execute("select status from runs").fetchone()[0] == "finished"
+    judgements = conn.execute("select judge_id, phase, parsed_ok from judgements order by tick, seq").fetchall()
+    shown = [json.loads(p) for (p,) in conn.execute("select payload_json from events where kind = 'judge' order by tick, seq")]
+    assert [(j, ph) for j, ph, _ in judgements] == [(e["judge_id"], e["phase"]) for e in shown]
+    assert [ph for _, ph, _ in judgements][:3] == ["independent"] * 3
+    models = {m for (m,) in conn.execute("select distinct model from llm_calls")}
+    assert all(m.startswith("local:") for m in models)
+    assert conn.execute("select count(*) from events where kind = 'verdict'").fetchone()[0] == 1
