@@ -7,9 +7,9 @@ plugin's unlabelled final metrics; rendered as a rich table and, optionally, a P
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from rich.table import Table
 from scipy import stats
@@ -27,7 +27,7 @@ class Stat:
     n: int
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> "Stat":
+    def of(cls, values: Sequence[float]) -> Stat:
         n = len(values)
         if n == 0:
             return cls(None, None, 0)

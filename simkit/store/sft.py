@@ -12,8 +12,8 @@ output is one the run accepted.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from simkit.store.reader import RunReader
 

@@ -9,10 +9,11 @@ flinches."; a failed importance rating is 5; a failed synopsis leaves every refe
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypedDict
+from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
@@ -52,7 +53,7 @@ class Character:
     records: list[Record] = field(default_factory=list)
 
     @classmethod
-    def of(cls, agent_id: str, info: CharacterInfo) -> "Character":
+    def of(cls, agent_id: str, info: CharacterInfo) -> Character:
         return cls(agent_id, info.name, info.description, info.position, info.states)
 
     def observation(self) -> str:

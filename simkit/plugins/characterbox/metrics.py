@@ -6,7 +6,7 @@ number; a mean over nothing is None.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 Scores = Mapping[str, float | None]
 

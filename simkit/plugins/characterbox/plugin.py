@@ -21,7 +21,15 @@ from simkit.judges import CHARACTERBOX, GRICE, JudgeItem, JudgePanel, Step
 from simkit.personas.model import Persona
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
 from simkit.plugins.characterbox import metrics
-from simkit.plugins.characterbox.agents import CHARACTER, PROMPTS_DIR, Character, Mind, Record, turn_graph, write_synopsis
+from simkit.plugins.characterbox.agents import (
+    CHARACTER,
+    PROMPTS_DIR,
+    Character,
+    Mind,
+    Record,
+    turn_graph,
+    write_synopsis,
+)
 from simkit.plugins.characterbox.config import CharacterBoxConfig
 from simkit.plugins.characterbox.narrator import NARRATOR, Narrator
 from simkit.plugins.characterbox.scenes import SceneInfo, load_scenes
@@ -49,9 +57,6 @@ class Stage:
     plots: dict[str, str] = field(default_factory=dict)  # name -> action reference
     history: list[str] = field(default_factory=list)  # plot summaries, one per round
     concluded: bool = False
-
-    def by_name(self, name: str) -> Character:
-        return next(c for c in self.characters.values() if c.name == name)
 
     def hear(self, line: str, *, skip: tuple[str, ...] = ()) -> None:
         """Everyone present sees what happens (added to what each will act on)."""

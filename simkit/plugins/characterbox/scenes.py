@@ -11,7 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simkit.errors import ConfigError
 
@@ -63,7 +69,7 @@ class SceneInfo(_Strict):
     chunk: Chunk | None = None
 
     @model_validator(mode="after")
-    def _cast(self) -> "SceneInfo":
+    def _cast(self) -> SceneInfo:
         if not self.characters:
             raise ValueError("characters: a scene needs at least one character")
         seen: set[str] = set()

@@ -17,12 +17,12 @@ import numpy as np
 
 from simkit.llm.base import LLMRequest
 
-_NAME = re.compile(r"^You are (.+?)\. Act", re.M)
-_SPEAKER = re.compile(r"^([A-Z][^:\n]{1,40}): ", re.M)
-_DOES = re.compile(r"^(.+?) does this: (.*)$", re.M)
-_WHO = re.compile(r"^What just happened to (.+?):$", re.M)
-_FIELD = re.compile(r"^(Time|Location|Description): (.*)$", re.M)
-_WAS = re.compile(r"was: Position: (.*?)\. State: (.*?)\.$", re.M)
+_NAME = re.compile(r"^You are (.+?)\. Act", re.MULTILINE)
+_SPEAKER = re.compile(r"^([A-Z][^:\n]{1,40}): ", re.MULTILINE)
+_DOES = re.compile(r"^(.+?) does this: (.*)$", re.MULTILINE)
+_WHO = re.compile(r"^What just happened to (.+?):$", re.MULTILINE)
+_FIELD = re.compile(r"^(Time|Location|Description): (.*)$", re.MULTILINE)
+_WAS = re.compile(r"was: Position: (.*?)\. State: (.*?)\.$", re.MULTILINE)
 GESTURES = ("steps closer to", "fixes a steady look on", "leans in toward", "gestures sharply at",
             "sets down what he holds and faces", "circles slowly around")
 ALONE = ("paces to the window", "straightens up, arms folded", "glances around the room", "moves nearer the door")
@@ -120,7 +120,7 @@ def summary(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def concluded(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
-    rounds = len(re.findall(r"^\d+\. ", _user(request), re.M))
+    rounds = len(re.findall(r"^\d+\. ", _user(request), re.MULTILINE))
     return {"concluded": rounds >= 2, "reason": "The confrontation has run its course." if rounds >= 2 else "The conflict is open."}
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.plugins.characterbox.helpers import scenario_file
-from tests.servers.fault_server import FaultServer, Faults
+from tests.servers.fault_server import Faults, FaultServer
 
 TRAJECTORY = {
     "events": "tick, seq, agent_id, kind, payload_json",

@@ -21,7 +21,7 @@ FIXED = {"Elizabeth Bennet": 5, "Mr. Darcy": 2, "Victor Frankenstein": 4, "The C
 def fixed_scores(request, rng):
     """Every metric of a character gets that character's number; immersion one less (min 1)."""
     asked = "\n".join(m["content"] for m in request.messages if m["role"] == "user")
-    subject = re.search(r"^Subject: (.*)$", asked, re.M).group(1)
+    subject = re.search(r"^Subject: (.*)$", asked, re.MULTILINE).group(1)
     base = FIXED.get(subject, 3)
     scores = {k: max(lo, base - 1) if k == "immersion" else base for k, lo, _hi in sheet_keys(request)}
     return {"critique": "Fixed for the test.", "scores": scores, "evidence": []}
