@@ -1,0 +1,79 @@
+"""LLM calls and tokens per CDI scenario run, for each defense (and attacker).
+
+Every shipped scenario (or `--scenarios N` of them) is run once per defense; the table
+gives, per defense, the mean per run of the calls of each role (sender, recipient, guard,
+instructor, optimizer, judge), all calls, tokens in and out, and wall time. Scripted
+tokens are estimates (characters / 4); `--llm local` counts the embedded model's real
+tokens (slow: use `--scenarios 1` and small limits, e.g. `--set max_orchestrator_steps=2`).
+
+Usage: python bench/cdi_bench.py [--llm scripted] [--scenarios 10] [--attacker base] [--set KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "cdi.yaml"
+DEFENSES = ("none", "prompting", "guarding", "cdi")
+ROLES = {"cdi.sender": "sender", "cdi.recipient": "recipient", "cdi.guard": "guard", "cdi.instructor": "instructor",
+         "cdi.optimizer": "optimizer", "judge.disclosure": "judge"}
+
+
+def run_one(db: Path, llm: str, sets: list[str]) -> float:
+    from simkit.config import parse_llm_flag
+    from simkit.engine.runner import Simulation, load_scenario
+
+    extra = {"llm": parse_llm_flag(llm), "output": {"db": str(db)}, "population": {"personas": str(ROOT / "personas" / "population.jsonl"), "size": 1}}
+    config, plugin_cfg = load_scenario(SCENARIO, sets, extra)
+    started = time.perf_counter()
+    asyncio.run(Simulation(config, plugin_cfg, db, source=SCENARIO).run())
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--llm", default="scripted")
+    parser.add_argument("--scenarios", type=int, default=10)
+    parser.add_argument("--attacker", default="base", choices=("base", "strategic"))
+    parser.add_argument("--set", dest="sets", action="append", default=[])
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from simkit.plugins.cdi.scenario import load_scenarios
+
+    ids = list(load_scenarios())[: args.scenarios]
+    print(f"CDI bench: {len(ids)} scenario(s) x {len(DEFENSES)} defenses, attacker {args.attacker}, llm {args.llm}")
+    header = ["defense", "runs", *ROLES.values(), "calls", "tokens in", "tokens out", "wall s"]
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for defense in DEFENSES:
+            per_role: dict[str, int] = defaultdict(int)
+            tokens_in = tokens_out = calls = 0
+            wall = 0.0
+            for sid in ids:
+                db = Path(tmp) / f"{defense}-{sid}.db"
+                wall += run_one(db, args.llm, [f"cdi.defense={defense}", f"cdi.scenario={sid}", f"cdi.attacker={args.attacker}",
+                                               *(s if s.startswith("cdi.") else f"cdi.{s}" for s in args.sets)])
+                con = sqlite3.connect(db)
+                for purpose, n, t_in, t_out in con.execute(
+                        "select purpose, count(*), sum(tokens_in), sum(tokens_out) from llm_calls group by purpose"):
+                    per_role[ROLES.get(purpose.removesuffix(":repair"), purpose)] += n
+                    calls += n
+                    tokens_in += t_in or 0
+                    tokens_out += t_out or 0
+                con.close()
+            n = len(ids)
+            cells = [f"{per_role[r] / n:.1f}" for r in ROLES.values()]
+            print(" | ".join([defense, str(n), *cells, f"{calls / n:.1f}", f"{tokens_in / n:,.0f}", f"{tokens_out / n:,.0f}", f"{wall / n:.2f}"]))
+
+
+if __name__ == "__main__":
+    main()
