@@ -76,6 +76,27 @@ def leaderboard(reader, run_ids: list[str], console) -> None:
         table.add_row(str(n), model, str(len(eps)), overall, *(_mean(eps, m.name) for m in PERSONAARENA),
                       _mean(eps, "early_stop"), _mean(eps, "turns"))
     console.print(table)
+    agreement = human_agreement_of(reader, run_ids)
+    if agreement:
+        cells = [f"{m} r={c.r:.2f} (n={c.n})" for m, c in agreement.items() if c is not None]
+        console.print("agreement with human labels (Pearson, pooled over episodes): " + ("; ".join(cells) or "undefined (too few items)"))
+
+
+def human_agreement_of(reader, run_ids: list[str]) -> dict:
+    """Pearson r of the panel's final scores against the human labels the runs name, pooled
+    over the episodes (one episode alone has too few items for a correlation)."""
+    from simkit.judges.agreement import human_agreement, load_labels
+
+    files = {reader.config(r)["personaarena"].get("human_labels") for r in run_ids} - {None}
+    if not files:
+        return {}
+    human = [row for f in sorted(files) for row in load_labels(f)]
+    ours = [
+        {"item_id": r, "metric": json.loads(m["labels_json"])["metric"], "score": m["value"]}
+        for r in run_ids for m in reader.metrics(r, -1)
+        if m["name"] == "score" and m["value"] is not None and json.loads(m["labels_json"]).get("judge") == "panel"
+    ]
+    return human_agreement(ours, human)
 
 
 def leaderboard_png(reader, run_ids: list[str], path: Path) -> None:
