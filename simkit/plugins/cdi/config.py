@@ -40,7 +40,7 @@ class CDIConfig(StrictModel):
     recipient: AgentLimits = AgentLimits(max_steps=4, max_cycles=3, timeout_steps=1)
 
     @model_validator(mode="after")
-    def _known_scenario(self) -> "CDIConfig":
+    def _known_scenario(self) -> CDIConfig:
         """Load the scenarios now, so a bad file or id fails before any run of a sweep starts."""
         known = load_scenarios(self.scenarios)
         if self.scenario is not None and self.scenario not in known:

@@ -16,13 +16,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from simkit.judges import Disclosure, DisclosureConfig, DisclosureItem, DisclosureJudge, RunDisclosure, disclosure_metrics
-from simkit.agents.toolbox import ToolResult
 from simkit.agents.tool_loop import run_tool_loop
+from simkit.agents.toolbox import ToolResult
+from simkit.judges import (
+    Disclosure,
+    DisclosureConfig,
+    DisclosureItem,
+    DisclosureJudge,
+    RunDisclosure,
+    disclosure_metrics,
+)
 from simkit.llm.base import ToolCall
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
 from simkit.plugins.cdi.agents import (
-    PROMPTS, PROMPTS_DIR, VETO, Guard, Instructor, Mind, OptimizerAnswer, sanitize, trace_entry,
+    PROMPTS,
+    PROMPTS_DIR,
+    VETO,
+    Guard,
+    Instructor,
+    Mind,
+    OptimizerAnswer,
+    sanitize,
+    trace_entry,
 )
 from simkit.plugins.cdi.apps import CONTENT_READS, STOP_TOOLS, Apps, Message, toolbox
 from simkit.plugins.cdi.config import CDIConfig
@@ -132,7 +147,7 @@ class CDIPlugin(Plugin[CDIConfig]):
         contacts = ["sender"] if agent == "recipient" else ["subject", "recipient"]
         tools = toolbox(self.apps, agent, apps, contacts, send, complete,
                         lambda table, row: ctx.record(table, {"episode": self.episode, **row}))
-        memory = lambda: sanitize(task, me.background, mind.trace, me.name)  # noqa: E731
+        memory = lambda: sanitize(task, me.background, mind.trace, me.name)
         hooks = {}
         if agent == "sender" and cfg.defense == "guarding":
             hooks["before"] = self._guard_hook(agent, memory)

@@ -15,7 +15,12 @@ from collections import defaultdict
 import numpy as np
 from rich.table import Table
 
-from simkit.judges import Disclosure, DisclosureMetrics, RunDisclosure, disclosure_metrics
+from simkit.judges import (
+    Disclosure,
+    DisclosureMetrics,
+    RunDisclosure,
+    disclosure_metrics,
+)
 
 DEFENSE_ORDER = ("none", "prompting", "guarding", "cdi")
 BOOTSTRAP = 1000

@@ -96,7 +96,7 @@ def _texts(value: Any) -> list[str]:
 
 
 def _contacts(system: str) -> list[str]:
-    return re.findall(r"^- ([^(\n]+?) \(email", system, re.M)
+    return re.findall(r"^- ([^(\n]+?) \(email", system, re.MULTILINE)
 
 
 def _subject(system: str) -> str:

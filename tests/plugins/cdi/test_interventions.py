@@ -9,7 +9,14 @@ import json
 import pytest
 
 from simkit.plugins.cdi.apps import CONTENT_READS
-from tests.plugins.cdi.helpers import api_run, cli_run, finals, rows, tool_calls, write_yaml
+from tests.plugins.cdi.helpers import (
+    api_run,
+    cli_run,
+    finals,
+    rows,
+    tool_calls,
+    write_yaml,
+)
 
 PROMPTING_MARK = "careful with privacy"
 SENDS = ("messenger_send", "email_send", "social_post")
