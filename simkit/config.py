@@ -103,6 +103,10 @@ class LLMSettings(StrictModel):
     n_ctx: int = Field(default=2048, ge=256, le=131072)
     n_threads: int | None = Field(default=None, ge=1, le=256)
     n_parallel: int = Field(default=1, ge=1, le=64)
+    # local: load with llama.cpp's extra (weight-repacking) buffer types. Off by default: the
+    # AMX one segfaults on Xeons with AMX (llama.cpp issue 20824); on other x86 CPUs it only
+    # speeds up Q4_0/Q4_K/IQ4_NL files, not the default Q4_1 model (bench/README.md).
+    extra_buffers: bool = False
 
 
 class LLMConfig(LLMSettings):

@@ -11,6 +11,10 @@ Sampling per request: repetition penalty 1.15 over the last 64 tokens, top-k 40,
 llama.cpp's own `common_sampler` does: the sampled token is tested against the grammar
 alone, and only when it is rejected is the grammar applied to the whole vocabulary (which
 costs about as much as a decode step for a 49k-token vocabulary) before sampling again.
+
+The model is loaded without llama.cpp's extra buffer types unless `extra_buffers=True`
+(`simkit.llm.cpu`: the AMX one segfaults). `LocalBackend` runs this engine in a child
+process (`llama_proc.py`), so a native crash cannot take the simulation down silently.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ import math
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import llama_cpp
 import numpy as np
 from llama_cpp import _internals as internals
 from llama_cpp._logger import logger as _llama_logger
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from simkit.llm.cpu import model_params
+from simkit.llm.llama_jobs import EngineError, GenResult, Job
+
+__all__ = ["EngineError", "GenResult", "Job", "LlamaEngine"]
 
 # llama.cpp logs every tensor it loads at INFO level; keep only its errors.
 _llama_logger.setLevel(logging.ERROR)
@@ -48,35 +56,6 @@ _init_penalties = ctypes.CFUNCTYPE(
 )(("llama_sampler_init_penalties", llama_cpp.llama_cpp._lib))
 REPEAT_LAST_N = 64
 REPEAT_PENALTY = 1.15  # without it SmolLM2 fills a string with one emoji until max_tokens
-
-
-class EngineError(Exception):
-    """A request the engine cannot run (prompt too long, decode failure)."""
-
-    def __init__(self, message: str, retryable: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
-
-
-@dataclass
-class GenResult:
-    text: str
-    tokens_in: int
-    tokens_out: int
-    queued_s: float
-    run_s: float
-
-
-@dataclass
-class Job:
-    prompt: list[int]
-    max_tokens: int
-    temperature: float
-    seed: int
-    grammar: str | None
-    done: Callable[[GenResult | Exception], None]
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    submitted: float = field(default_factory=time.perf_counter)
 
 
 class _Slot:
@@ -116,14 +95,18 @@ class _Slot:
 class LlamaEngine:
     """Owns the model, the context and the worker thread. `submit()` is thread-safe."""
 
-    def __init__(self, path: str, *, n_ctx: int = 2048, n_threads: int = 2, n_parallel: int = 1, n_batch: int = 512):
+    def __init__(
+        self, path: str, *, n_ctx: int = 2048, n_threads: int = 2, n_parallel: int = 1, n_batch: int = 512,
+        extra_buffers: bool = False,
+    ):
         self.path = path
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.n_parallel = n_parallel
         self.n_batch = n_batch
         llama_cpp.llama_backend_init()
-        params = llama_cpp.llama_model_default_params()
+        params = model_params(extra_buffers)
+        self.use_extra_bufts = bool(params.use_extra_bufts)
         self.model = internals.LlamaModel(path_model=path, params=params, verbose=True)
         self.vocab = self.model.vocab
         self.n_vocab = self.model.n_vocab()
@@ -166,6 +149,30 @@ class LlamaEngine:
     def tokenize(self, text: str) -> list[int]:
         # The chat template writes BOS itself when the model wants one; special tokens parse.
         return self.model.tokenize(text.encode("utf-8"), False, True)
+
+    def settings(self) -> dict[str, Any]:
+        """How this engine was loaded (for `simkit doctor` and tests)."""
+        return {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_parallel": self.n_parallel,
+                "use_extra_bufts": self.use_extra_bufts}
+
+    def chat_job(
+        self, messages: list[dict[str, str]], schema_json: dict[str, Any] | None, max_tokens: int,
+        temperature: float, seed: int, done: Callable[[GenResult | Exception], None],
+    ) -> Job:
+        """A job for these chat messages: the GGUF's chat template, tokens, and the grammar
+        of the answer's JSON schema (None for free text)."""
+        from simkit.llm.grammar import schema_to_gbnf
+
+        prompt = self.tokenize(self.format_chat(messages))
+        grammar = schema_to_gbnf(schema_json) if schema_json is not None else None
+        return Job(prompt, max_tokens, temperature, seed, grammar, done)
+
+    def start(self, messages, schema_json, max_tokens, temperature, seed, done) -> Callable[[], None]:
+        """Queue a chat request; `done` is called from the worker thread with a GenResult or
+        an EngineError. Returns the function that cancels it."""
+        job = self.chat_job(messages, schema_json, max_tokens, temperature, seed, done)
+        self.submit(job)
+        return job.cancelled.set
 
     # -- the worker ----------------------------------------------------------------------
 
