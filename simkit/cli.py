@@ -17,6 +17,7 @@ import click
 from rich import box
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from simkit.errors import SimkitError, UsageError
@@ -34,7 +35,8 @@ class SimkitGroup(click.Group):
         except SimkitError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # escaped: a message's own brackets (the "[run ...: resume with ...]" hint) are text, not markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
@@ -45,7 +47,7 @@ class SimkitGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for the traceback)",
                 highlight=False,
                 soft_wrap=True,
             )
