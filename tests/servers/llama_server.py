@@ -1,5 +1,7 @@
 """Start and stop the real llama.cpp OpenAI-compatible server (`python -m llama_cpp.server`)
-on 127.0.0.1 with a GGUF file, for integration tests and benchmarks.
+on 127.0.0.1 with a GGUF file, for integration tests and benchmarks. It is started through
+`llama_launch.py`, which loads the model without llama.cpp's extra buffer types (the AMX one
+segfaults); `output()` holds the launcher's line saying so.
 
     with LlamaServer(model_path, n_threads=1) as server:
         server.base_url   # http://127.0.0.1:PORT/v1
@@ -16,6 +18,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("llama_launch.py")
 
 
 def free_port() -> int:
@@ -40,7 +45,7 @@ class LlamaServer:
 
     def start(self) -> "LlamaServer":
         cmd = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, str(LAUNCHER),
             "--model", self.model_path, "--model_alias", "smollm2",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--n_ctx", str(self.n_ctx),
