@@ -288,6 +288,17 @@ def plugins() -> None:
     console.print(table)
 
 
+@cli.command()
+@click.option("--model", metavar="GGUF", help="A GGUF file (default: the embedded SmolLM2 model).")
+@click.option("--threads", type=int, help="llama.cpp threads (default: half the cores).")
+@click.option("--extra-buffers", is_flag=True, help="Load with llama.cpp's extra buffer types, as llm.extra_buffers: true does.")
+def doctor(model, threads, extra_buffers) -> None:
+    """Check this machine for the embedded model: CPU features, model file, a 5-token generation, OpenAI variables."""
+    from simkit.llm.doctor import run_doctor
+
+    sys.exit(run_doctor(model, threads, extra_buffers, say=click.echo))
+
+
 # Command groups that live with their feature (one module each).
 def _add_feature_commands() -> None:
     import importlib
