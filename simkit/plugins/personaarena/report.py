@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+from rich import box
 from rich.table import Table
 from scipy import stats
 
@@ -69,13 +70,16 @@ def _mean(eps: list[dict], key: str) -> str:
 
 
 def leaderboard(reader, run_ids: list[str], console) -> None:
-    table = Table("rank", "model", "episodes", "overall (95% CI)", *ABBREV.values(), "early stop", "lines",
-                  title="PersonaArena leaderboard (panel scores, 1-5)", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True,
+                  title="PersonaArena leaderboard", title_justify="left")
+    for name in ("#", "model", "n", "overall", *ABBREV.values(), "early", "lines"):
+        table.add_column(name, no_wrap=name != "model")
     for n, (model, eps, mean, half) in enumerate(ranked(episodes(reader, run_ids)), 1):
-        overall = "-" if mean != mean else f"{mean:.3f}" + (f" ± {half:.3f}" if half is not None else "")
+        overall = "-" if mean != mean else f"{mean:.3f}" + (f"±{half:.3f}" if half is not None else "")
         table.add_row(str(n), model, str(len(eps)), overall, *(_mean(eps, m.name) for m in PERSONAARENA),
                       _mean(eps, "early_stop"), _mean(eps, "turns"))
     console.print(table)
+    console.print("panel scores 1-5; overall: mean ± 95% CI over n episodes; early: share stopped on coverage")
     agreement = human_agreement_of(reader, run_ids)
     if agreement:
         cells = [f"{m} r={c.r:.2f} (n={c.n})" for m, c in agreement.items() if c is not None]

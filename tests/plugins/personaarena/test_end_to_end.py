@@ -48,7 +48,7 @@ def sweep_db(tmp_path_factory) -> tuple[Path, str]:
 
 def test_sweep_prints_a_leaderboard_with_intervals(sweep_db):
     _, out = sweep_db
-    assert "PersonaArena leaderboard" in out and "overall (95% CI)" in out
+    assert "PersonaArena leaderboard" in out and "95% CI" in out
     assert "±" in out and "scripted-v1" in out
 
 
