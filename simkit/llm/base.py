@@ -15,13 +15,27 @@ import functools
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 Message = dict[str, Any]
 Messages = list[Message]
-ToolChoice = Literal["auto", "required", "none"]
+# "auto" (the model decides), "required" (some tool), "none" (no tool), or a tool's name
+# (exactly that tool: a forced `think` step, say).
+ToolChoice = str
+CHOICE_KEYWORDS = ("auto", "required", "none")
+
+
+def requires_call(tool_choice: ToolChoice) -> bool:
+    return tool_choice not in ("auto", "none")
+
+
+def openai_tool_choice(tool_choice: ToolChoice) -> Any:
+    """The Chat Completions `tool_choice` value."""
+    if tool_choice in CHOICE_KEYWORDS:
+        return tool_choice
+    return {"type": "function", "function": {"name": tool_choice}}
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class Completion:
     request_hash: str = ""
     error: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
+    asks: int = 1  # answers this took: 1 plus the client's repair re-asks
 
     def assistant_message(self) -> Message:
         """The answer as the assistant message to append to the conversation."""

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 from simkit.errors import LLMUnavailable, ReplayMiss
 from simkit.llm import tools as emulation
 from simkit.llm.base import (
+    CHOICE_KEYWORDS,
     Backend,
     Completion,
     LLMRequest,
@@ -47,6 +48,7 @@ from simkit.llm.base import (
     ToolSpec,
     ToolsRejected,
     TransientLLMError,
+    requires_call,
     text_of,
 )
 from simkit.llm.jsonfix import extract_json
@@ -173,6 +175,8 @@ class LLMClient:
         its validated arguments or an error to show the model."""
         if agent_id is None:
             agent_id = self.hooks.current_agent()
+        if tools and tool_choice not in CHOICE_KEYWORDS and all(t.name != tool_choice for t in tools):
+            raise ValueError(f"tool_choice {tool_choice!r} is neither auto/required/none nor one of the tools")
         request = LLMRequest(
             messages=list(messages),
             purpose=purpose,
@@ -206,6 +210,7 @@ class LLMClient:
                 agent_id=agent_id,
             )
             completion = await self._ask(repair)
+        completion.asks = attempt + 1
         if schema is not None and not completion.ok:
             self.stats.parse_failures += 1
             self.hooks.record_event(
@@ -289,8 +294,11 @@ class LLMClient:
         if request.schema is not None:
             parsed, error = parse_structured(raw.text, request.schema)
         calls = [parse_tool_call(c, request.tools) for c in raw.tool_calls]
-        if request.tool_choice == "required" and request.tools and not calls:
-            error = "the answer called no tool, and a tool call was required"
+        if request.tools and requires_call(request.tool_choice):
+            if not calls:
+                error = "the answer called no tool, and a tool call was required"
+            elif request.tool_choice != "required" and calls[0].name != request.tool_choice:
+                error = f"the answer called {calls[0].name}, and {request.tool_choice} was required"
         ok = error is None
         response: dict[str, Any] = {"text": raw.text}
         if raw.tool_calls:

@@ -38,7 +38,7 @@ import openai
 
 from simkit.config import LLMConfig
 from simkit.errors import LLMUnavailable, UsageError
-from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, ToolsRejected, TransientLLMError
+from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, ToolsRejected, TransientLLMError, openai_tool_choice
 from simkit.llm.schema_bounds import enum_bounded_numbers
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ class OpenAIBackend(Backend):
             params.update(extra)
         if request.tools:
             params["tools"] = [tool.openai() for tool in request.tools]
-            params["tool_choice"] = request.tool_choice
+            params["tool_choice"] = openai_tool_choice(request.tool_choice)
         with self._translate(dialect if request.schema_json is not None else None):
             try:
                 response = await self._post(params)

@@ -14,16 +14,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simkit.llm.base import LLMRequest, Message, Messages, RawCompletion, ToolSpec
+from simkit.llm.base import CHOICE_KEYWORDS, LLMRequest, Message, Messages, RawCompletion, ToolSpec, requires_call
 from simkit.llm.jsonfix import extract_json
 
 NO_TOOL = "none"
 
 
 def answer_schema(tools: tuple[ToolSpec, ...], tool_choice: str) -> dict[str, Any]:
-    """The JSON schema of an emulated answer: one tool call, or a plain message."""
+    """The JSON schema of an emulated answer: one tool call (of the named tool only, when
+    `tool_choice` names one), or a plain message unless a call is required."""
     options: list[dict[str, Any]] = []
     defs: dict[str, Any] = {}
+    if tool_choice not in CHOICE_KEYWORDS:
+        tools = tuple(t for t in tools if t.name == tool_choice)
     for tool in tools:
         params = dict(tool.parameters_schema)
         defs.update(params.pop("$defs", {}))
@@ -34,7 +37,7 @@ def answer_schema(tools: tuple[ToolSpec, ...], tool_choice: str) -> dict[str, An
                 "required": ["tool", "arguments"],
             }
         )
-    if tool_choice != "required":
+    if not requires_call(tool_choice):
         options.append(
             {
                 "type": "object",
@@ -69,10 +72,13 @@ def flatten(messages: Messages) -> Messages:
 
 def instructions(tools: tuple[ToolSpec, ...], tool_choice: str) -> str:
     lines = ["You can use these tools. Answer with one JSON object only."]
+    if tool_choice not in CHOICE_KEYWORDS:
+        lines[0] = f"Use the tool {tool_choice} now. Answer with one JSON object only."
+        tools = tuple(t for t in tools if t.name == tool_choice)
     for tool in tools:
         fields = ", ".join(tool.parameters_schema.get("properties", {})) or "no arguments"
         lines.append(f'- {tool.name}: {tool.description} To use it: {{"tool": "{tool.name}", "arguments": {{{fields}}}}}')
-    if tool_choice != "required":
+    if not requires_call(tool_choice):
         lines.append(f'To answer without a tool: {{"tool": "{NO_TOOL}", "message": "..."}}')
     return "\n".join(lines)
 

@@ -57,11 +57,13 @@ async def test_guard_veto_blocks_delivery_and_the_agent_may_retry():
     ])
     vetted = []
 
-    async def guard(call):
+    async def guard(call, messages):
+        assert messages[-1]["role"] == "assistant" and messages[-1]["tool_calls"]  # it sees the call in context
         vetted.append(call.parsed.text)
         return "blocked by the privacy guard" if "Elm" in call.parsed.text else None
 
-    async def instructor(result):
+    async def instructor(result, messages):
+        assert messages[-1]["role"] == "tool" and "Eve" in messages[-1]["content"]  # the read it follows
         return [{"role": "user", "content": "Instruction: do not reveal addresses."}]
 
     result = await run_tool_loop(
@@ -92,3 +94,21 @@ async def test_a_refusing_tool_and_a_stop_tool():
                                  stop_tools=("send",), observe=lambda *a: None)
     assert result.results[0].content == "error: that contact is blocked"
     assert outbox == ["hi"] and result.stopped_by == "stop_tool" and result.steps == 2
+
+
+async def test_tool_choice_can_force_a_tool_per_step():
+    outbox, seen_schemas = [], []
+    backend = ScriptedBackend()
+
+    def answer(request, rng):
+        seen_schemas.append(request.schema_json)
+        return {"tool": "inbox", "arguments": {}} if len(seen_schemas) % 2 else {"tool": "send", "arguments": {"text": "ok"}}
+
+    backend.register("loop", answer)
+    result = await run_tool_loop(LLMClient(backend), make_box(outbox), [{"role": "user", "content": "go"}], purpose="loop",
+                                 max_steps=4, observe=lambda *a: None, stop_tools=("send",),
+                                 tool_choice=lambda step: "inbox" if step % 2 == 0 else "required")
+    first, second = seen_schemas
+    assert first["properties"]["tool"] == {"const": "inbox"}  # forced: only that tool is a valid answer
+    assert {o["properties"]["tool"]["const"] for o in second["anyOf"]} == {"inbox", "send"}  # any tool, no plain message
+    assert outbox == ["ok"] and result.steps == 2

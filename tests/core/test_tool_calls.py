@@ -120,3 +120,33 @@ async def test_a_server_that_refuses_tools_gets_emulated_calls():
     assert backend.native_tools is False
     assert answer.ok and answer.tool_calls[0].name == "read" and second.ok
     assert server.stats.dialects["tools"] == 1  # refused once, remembered for the rest of the run
+
+
+async def test_a_named_tool_choice_forces_that_tool():
+    backend = ScriptedBackend()
+    answers = iter([{"tool": "read", "arguments": {"index": 1}}, {"tool": "send", "arguments": {"to": "Sam", "text": "x"}}])
+    seen = []
+
+    def answer(request, rng):
+        seen.append(request.schema_json)
+        return next(answers)
+
+    backend.register("chat", answer)
+    client = LLMClient(backend)
+    ok = await client.complete(ASK, tools=[SEND, READ], tool_choice="read")
+    assert ok.ok and ok.tool_calls[0].name == "read"
+    assert seen[0]["properties"]["tool"] == {"const": "read"}  # the grammar admits only that tool
+    wrong = await client.complete([{"role": "user", "content": "again"}], tools=[SEND, READ], tool_choice="read")
+    assert not wrong.ok and "read was required" in wrong.error
+    import pytest
+
+    with pytest.raises(ValueError, match="fly"):
+        await client.complete(ASK, tools=[SEND], tool_choice="fly")
+
+
+async def test_completion_counts_the_repair_asks():
+    backend = ScriptedBackend()
+    answers = iter(["not json", '{"index": 3}'])
+    backend.register("chat", lambda req, rng: next(answers))
+    answer = await LLMClient(backend, repair_attempts=2).complete(ASK, schema=Read)
+    assert answer.ok and answer.asks == 2

@@ -195,7 +195,7 @@ class CDIPlugin(Plugin[CDIConfig]):
         """Before every send of the sender, while the cycle's veto budget lasts."""
         guard, mind, ctx = Guard(self.ctx.llm_for("guard"), self.people[agent].name), self.minds[agent], self.ctx
 
-        async def before(call: ToolCall) -> str | None:
+        async def before(call: ToolCall, _messages) -> str | None:
             if mind.budget <= 0:  # the authors' budget: once used up, sends go through unguarded
                 return None
             to = str(call.arguments.get("to", "the public"))
@@ -216,7 +216,7 @@ class CDIPlugin(Plugin[CDIConfig]):
         """After every content read of the sender: one instruction, as a user message."""
         instructor, mind, ctx = Instructor(self.ctx.llm_for("instructor"), self.people[agent].name), self.minds[agent], self.ctx
 
-        async def after(result: ToolResult) -> list[dict] | None:
+        async def after(result: ToolResult, _messages) -> list[dict] | None:
             if result.call.name not in CONTENT_READS:
                 return None
             text, parsed = await instructor.instruct(memory())
