@@ -78,10 +78,12 @@ def _overrides(seed, llm, out) -> dict:
 
 def _execute(sim, *, resume: bool, quiet: bool, title: str):
     """Run a prepared simulation, with the live display when stdout is a terminal."""
+    from simkit.display.endpoints import pool_stats_source
     from simkit.display.progress import RunProgress
     from simkit.engine.loop import LoopStatus
 
-    progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats)
+    progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats,
+                           pool_stats_source(sim.ctx.llms.backends()))
 
     def on_tick(status: LoopStatus) -> None:
         progress.status = status

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 
 from simkit.errors import ConfigError
 
@@ -84,6 +84,24 @@ CacheMode = Literal["off", "use", "replay"]
 Dialect = Literal["auto", "json_schema", "json_object", "prompt"]
 
 
+class EndpointSettings(StrictModel):
+    """One OpenAI-compatible server of an endpoint pool (`llm.endpoints`). Every endpoint of
+    a pool serves the same logical model, `llm.model`, which is what the cache key holds."""
+
+    base_url: str
+    model: str | None = None  # the name this server knows the model by (default: llm.model)
+    concurrency: int = Field(default=8, ge=1, le=10_000)
+    weight: float = Field(default=1.0, gt=0, le=1000)
+    api_key_env: str | None = None  # default: llm.api_key_env
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http(s) URL such as http://gpu01:8000/v1, got {value!r}")
+        return value.rstrip("/")
+
+
 class LLMSettings(StrictModel):
     """How one model is reached and sampled. A role's entry under `llm.roles` has the same
     keys; the ones it sets override the default role's."""
@@ -107,6 +125,34 @@ class LLMSettings(StrictModel):
     # AMX one segfaults on Xeons with AMX (llama.cpp issue 20824); on other x86 CPUs it only
     # speeds up Q4_0/Q4_K/IQ4_NL files, not the default Q4_1 model (bench/README.md).
     extra_buffers: bool = False
+    # openai: a pool of servers for one logical model (simkit/llm/pool.py); when set,
+    # base_url is not used and the client's concurrency is the sum of the endpoints'.
+    endpoints: list[EndpointSettings] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pool_means_openai(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("endpoints") and "backend" not in data:
+            data = {**data, "backend": "openai"}  # a pool is always OpenAI-compatible servers
+        return data
+
+    @field_validator("endpoints")
+    @classmethod
+    def _pool(cls, endpoints: "list[EndpointSettings] | None", info: ValidationInfo) -> "list[EndpointSettings] | None":
+        if endpoints is None:
+            return None
+        if not endpoints:
+            raise ValueError("list at least one endpoint, or leave the key out")
+        backend = info.data.get("backend")
+        if backend == "local":
+            raise ValueError("the local backend runs in-process; a pool of servers needs backend: openai")
+        if backend == "openai" and not info.data.get("model"):
+            raise ValueError("set llm.model too: the logical model every endpoint serves (and the cache key)")
+        urls = [e.base_url for e in endpoints]
+        dup = next((u for u in urls if urls.count(u) > 1), None)
+        if dup:
+            raise ValueError(f"{dup} is listed twice")
+        return endpoints
 
 
 class LLMConfig(LLMSettings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from rich.console import Group
 from rich.progress_bar import ProgressBar
@@ -25,8 +26,9 @@ class RunProgress:
     """A renderable that reads the loop status and LLM stats each time rich refreshes it,
     so calls in flight show up live, between ticks as well."""
 
-    def __init__(self, title: str, status: LoopStatus, stats: LLMStats):
+    def __init__(self, title: str, status: LoopStatus, stats: LLMStats, endpoints: Callable[[], list[dict]] | None = None):
         self.title = title
+        self.endpoints = endpoints  # an endpoint pool's live per-endpoint stats (simkit/display/endpoints.py)
         self.status = status
         self.stats = stats
         self.started = time.monotonic()
@@ -61,4 +63,8 @@ class RunProgress:
             f"tokens {st.tokens_in:,} in / {st.tokens_out:,} out  |  {st.calls_per_second():.1f} calls/s",
             style="dim",
         )
+        if self.endpoints is not None:
+            from simkit.display.endpoints import live_lines
+
+            return Group(head, bar, line, live_lines(self.endpoints()))
         return Group(head, bar, line)

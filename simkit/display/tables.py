@@ -47,6 +47,11 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
 
 def print_summary(console: Console, run: dict, metrics: list[dict], wall_seconds: float | None = None) -> None:
     console.print(summary_table(run, metrics, wall_seconds))
+    from simkit.display.endpoints import endpoint_table
+
+    endpoints = endpoint_table(metrics)
+    if endpoints is not None:  # the run used an endpoint pool
+        console.print(endpoints)
 
 
 def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:

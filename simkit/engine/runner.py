@@ -224,6 +224,8 @@ class Simulation:
         trajectory too, appended to the last tick."""
         self.ctx.recorder.clear()
         await run_in_slot((0,), None, self.plugin.finish())
+        for backend in self.ctx.llms.backends():  # an endpoint pool's per-endpoint totals
+            self.ctx.buffer.metrics.extend(getattr(backend, "final_metrics", list)())
         assert self.writer is not None
         self.writer.commit_finish(self.run_id, max(last_tick, 0), self.ctx.buffer)
 

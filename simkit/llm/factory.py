@@ -12,18 +12,22 @@ from simkit.llm.base import Backend
 from simkit.llm.client import ClientHooks, LLMClient, LLMStats
 
 # Settings that pick the model itself; the rest (sampling, retries, cache) is per client.
-BACKEND_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "timeout", "n_ctx", "n_threads", "n_parallel")
+BACKEND_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "timeout", "n_ctx", "n_threads", "n_parallel", "endpoints")
 
 
 def make_backend(cfg: LLMSettings, seed: int) -> Backend:
     if cfg.backend == "scripted":
         from simkit.llm.scripted import ScriptedBackend
 
-        return ScriptedBackend(seed=seed)
+        return ScriptedBackend(seed=seed, model_name=cfg.model)
     if cfg.backend == "local":
         from simkit.llm.local import LocalBackend
 
         return LocalBackend.from_config(cfg)
+    if cfg.endpoints:
+        from simkit.llm.pool import EndpointPool
+
+        return EndpointPool.from_config(cfg)
     from simkit.llm.openai_backend import OpenAIBackend
 
     return OpenAIBackend.from_config(cfg)
@@ -32,11 +36,18 @@ def make_backend(cfg: LLMSettings, seed: int) -> Backend:
 def make_client(
     cfg: LLMSettings, seed: int, backend: Backend | None = None, *, hooks: ClientHooks | None = None, stats: LLMStats | None = None
 ) -> LLMClient:
+    backend = backend or make_backend(cfg, seed)
+    concurrency, timeout = cfg.max_concurrency, cfg.timeout
+    if cfg.endpoints and cfg.backend == "openai":
+        # A pool bounds each endpoint itself; the client's limit is the pool's capacity, and
+        # its timeout covers one turn on each endpoint (a call fails over before it retries).
+        concurrency = sum(e.concurrency for e in cfg.endpoints)
+        timeout = cfg.timeout * len(cfg.endpoints) + 1.0
     return LLMClient(
-        backend or make_backend(cfg, seed),
+        backend,
         cache_mode=cfg.cache,
-        max_concurrency=cfg.max_concurrency,
-        timeout=cfg.timeout,
+        max_concurrency=concurrency,
+        timeout=timeout,
         retries=cfg.retries,
         repair_attempts=cfg.repair_attempts,
         temperature=cfg.temperature,
@@ -82,7 +93,8 @@ class RoleClients:
 
     @staticmethod
     def _backend_key(cfg: LLMSettings) -> tuple:
-        return tuple(getattr(cfg, k) for k in BACKEND_KEYS)
+        value = cfg.model_dump(mode="json", include=set(BACKEND_KEYS))
+        return tuple(str(value.get(k)) for k in BACKEND_KEYS)
 
     def _client(self, cfg: LLMSettings) -> LLMClient:
         key = cfg.model_dump_json()

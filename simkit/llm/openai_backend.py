@@ -140,6 +140,29 @@ class OpenAIBackend(Backend):
         except Exception:  # noqa: BLE001 - the probe is advisory; real calls report real errors
             return
 
+    async def probe(self, timeout: float, *, strict: bool = False) -> str | None:
+        """Health probe (`GET /models`): None when the server is up, else why not. `strict`
+        is the start-up check: a slow or odd answer counts as up, a refused key raises."""
+        try:
+            await asyncio.wait_for(self.client.models.list(), timeout=timeout)
+        except asyncio.TimeoutError:
+            return None if strict else f"{self.base_url} did not answer the health probe within {timeout:g}s"
+        except openai.APIConnectionError as exc:
+            if strict and isinstance(exc, openai.APITimeoutError) and not _connect_failed(exc):
+                return None
+            return self._unreachable(exc)
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            if strict:
+                raise LLMUnavailable(f"openai backend: {self._refused(exc)}") from None
+            return self._refused(exc)
+        except openai.APIStatusError as exc:
+            if strict or exc.status_code < 500:
+                return None  # it answers (a server without /models is still a server)
+            return f"HTTP {exc.status_code} from {self.base_url} on the health probe"
+        except Exception as exc:  # noqa: BLE001 - the probe is advisory
+            return None if strict else f"{self.base_url}: {type(exc).__name__}: {_short(str(exc))}"
+        return None
+
     async def generate(self, request: LLMRequest) -> RawCompletion:
         while True:
             dialect = self.dialect
