@@ -32,4 +32,4 @@ def test_default_scenario_on_the_embedded_model(tmp_path):
         (value,) = con.execute("select value from metrics where tick = -1 and name = ?", [f"score.{name}"]).fetchone()
         assert value is not None and 1 <= value <= 5, name
     judged = con.execute("select count(*) from judgements where phase = 'independent' and parsed_ok = 1").fetchone()[0]
-    assert judged == 2 + 4  # two characters, four narrator calls
+    assert judged == 2 + 2  # two characters, two narrator calls
