@@ -33,19 +33,21 @@ _WORDS = (
 class ScriptedBackend(Backend):
     name = "scripted"
 
-    def __init__(self, seed: int = 0, responders: dict[str, Responder] | None = None):
+    def __init__(self, seed: int = 0, responders: dict[str, Responder] | None = None, model_name: str | None = None):
         self.seed = seed
         self.responders: dict[str, Responder] = dict(responders or {})
+        self.model_name = model_name  # `llm.model` of a scripted role: a distinct model identity, so a sweep over
+        # models (or two roles) on the scripted backend gets distinct cache keys and answers
 
     @property
     def model(self) -> str:
-        return "scripted-v1"
+        return f"scripted-v1:{self.model_name}" if self.model_name else "scripted-v1"
 
     def register(self, purpose: str, responder: Responder) -> None:
         self.responders[purpose] = responder
 
     async def generate(self, request: LLMRequest) -> RawCompletion:
-        rng = np.random.default_rng([self.seed, request.seed])
+        rng = np.random.default_rng([self.seed, request.seed])  # request.seed already depends on the model
         responder = self.responders.get(request.purpose.removesuffix(":repair"))
         if responder is not None:
             answer = responder(request, rng)

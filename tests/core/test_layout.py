@@ -86,3 +86,12 @@ def test_an_unknown_role_is_a_config_error_naming_the_key():
     bad_value = {"name": "t", "plugin": "trendsim", "llm": {"roles": {"censor": {"temperature": 9}}}}
     with pytest.raises(ConfigError, match=r"llm.roles.censor.temperature"):
         build_config(bad_value, "x.yaml", load_plugin)
+
+
+async def test_scripted_roles_with_different_model_names_answer_differently():
+    cfg = LLMConfig(backend="scripted", roles={"judge": {"model": "judge-a"}})
+    pool = RoleClients(cfg, seed=1)
+    ask = [{"role": "user", "content": "rate this"}]
+    default, judge = await pool.default.complete(ask), await pool.for_role("judge").complete(ask)
+    assert pool.default.model == "scripted-v1" and judge.request_hash != default.request_hash
+    assert pool.for_role("judge").model == "scripted-v1:judge-a"
