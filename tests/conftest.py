@@ -62,3 +62,28 @@ def townhall_yaml(tmp_path: Path, **overrides) -> Path:
     path = tmp_path / "townhall.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def kill_after_ticks(scenario: Path, db: Path, ticks: int, env: dict | None = None, poll: float = 0.02) -> None:
+    """Start `simkit run SCENARIO` in a subprocess and SIGKILL it once `ticks` ticks of `db`
+    are committed (the way a crashed machine or an OOM kill stops a run)."""
+    import signal
+    import sqlite3
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", str(scenario), "--quiet"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(poll)
+        try:
+            con = sqlite3.connect(db, timeout=1)
+            committed = con.execute("select count(*) from ticks").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            continue
+        if committed >= ticks:
+            break
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()

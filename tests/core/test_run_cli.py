@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 
 import yaml
 
-from tests.conftest import run_cli, townhall_yaml
+from tests.conftest import kill_after_ticks, run_cli, townhall_yaml
 
 TRAJECTORY = {
     "events": "tick, seq, sim_time, agent_id, kind, payload_json",
@@ -82,23 +77,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(cli_env, tmp_path):
     run_cli(["run", str(ref), "--quiet"], env=cli_env)
 
     db = kill_dir / "run.db"
-    proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", str(victim), "--quiet"],
-                            env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    committed = 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-        try:
-            con = sqlite3.connect(db, timeout=1)
-            committed = con.execute("select count(*) from ticks").fetchone()[0]
-            con.close()
-        except sqlite3.Error:
-            continue
-        if committed >= 60:
-            break
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_after_ticks(victim, db, 60, env=cli_env, poll=0.05)
     (run_id,) = run_ids(db)
     con = sqlite3.connect(db)
     status, last = con.execute("select status, last_tick from runs").fetchone()

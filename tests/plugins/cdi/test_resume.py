@@ -3,14 +3,9 @@ the resumed run ends with the trajectory of an uninterrupted one."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 
-from tests.conftest import run_cli
+from tests.conftest import kill_after_ticks, run_cli
 from tests.plugins.cdi.helpers import connect, rows, write_yaml
 
 LONG = {"max_orchestrator_steps": 50, "defense": "guarding", "guard_budget": 5,
@@ -39,22 +34,7 @@ def test_sigkill_then_resume_delivers_no_vetoed_message_and_equals_the_uninterru
     ref, victim = write_yaml(ref_dir, **LONG), write_yaml(kill_dir, **LONG)
     run_cli(["run", str(ref), "--quiet"])
     db = kill_dir / "run.db"
-    proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", str(victim), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline, committed = time.time() + 120, 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-        try:
-            con = sqlite3.connect(db, timeout=1)
-            committed = con.execute("select count(*) from ticks").fetchone()[0]
-            con.close()
-        except sqlite3.Error:
-            continue
-        if committed >= 15:
-            break
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_after_ticks(victim, db, 15)
     con = connect(db)
     (run_id, status, last) = con.execute("select run_id, status, last_tick from runs").fetchone()
     con.close()

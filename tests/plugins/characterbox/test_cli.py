@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 
 import yaml
 
-from tests.conftest import run_cli
+from tests.conftest import kill_after_ticks, run_cli
 from tests.plugins.characterbox.helpers import scenario_file
 from tests.servers.fault_server import Faults, FaultServer
 
@@ -85,22 +81,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     run_cli(["run", str(ref), "--quiet"])
 
     db = kill_dir / "run.db"
-    proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", str(victim), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline, committed = time.time() + 120, 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-        try:
-            con = sqlite3.connect(db, timeout=1)
-            committed = con.execute("select count(*) from ticks").fetchone()[0]
-            con.close()
-        except sqlite3.Error:
-            continue
-        if committed >= 3:
-            break
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_after_ticks(victim, db, 3)
     con = sqlite3.connect(db)
     run_id, status, last = con.execute("select run_id, status, last_tick from runs").fetchone()
     con.close()
