@@ -1,9 +1,11 @@
-"""A read-only model of one run for the viewers: ticks, events, exposures, agents, metrics.
+"""A read-only model of one run for the viewers: ticks, events, exposures, judge messages,
+agents, metrics.
 
 Everything is queried per tick (or per agent) through the (run_id, tick, seq) primary keys
 and the (run_id, agent_id) indexes, with a page size, so a run with a million events opens
 and steps as fast as a small one. Nothing is cached that a run still being written could
 change: `refresh()` re-reads the last committed tick, and each query sees the latest commit.
+A file written before the `judgements` table existed reads as a run without judge messages.
 """
 
 from __future__ import annotations
@@ -49,6 +51,32 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class JudgementFilters:
+    """What the user narrowed the judge messages to; empty fields match everything. The text
+    is searched in the message, its evidence and labels, and the judge and item ids."""
+
+    judge: str = ""
+    phase: str = ""
+    item: str = ""
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.judge or self.phase or self.item or self.text)
+
+    def where(self) -> tuple[str, list]:
+        sql, params = "", []
+        for column, value in (("judge_id", self.judge), ("phase", self.phase), ("item_id", self.item)):
+            if value:
+                sql += f" and {column} = ?"
+                params.append(value)
+        if self.text:
+            sql += (" and instr(lower(coalesce(text, '') || ' ' || coalesce(evidence_json, '') || ' ' ||"
+                    " coalesce(labels_json, '') || ' ' || coalesce(judge_id, '') || ' ' || coalesce(item_id, '')), ?) > 0")
+            params.append(self.text.lower())
+        return sql, params
+
+
+@dataclass(frozen=True)
 class Tick:
     tick: int
     sim_time: str
@@ -71,6 +99,38 @@ class Exposure:
     seq: int
     agent_id: str
     items: Any
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One judge message (a `judgements` row; see simkit/judges/README.md, "Records")."""
+
+    tick: int
+    seq: int
+    item_id: str
+    judge_id: str
+    role: str
+    phase: str
+    round: int
+    metrics: list[str]
+    text: str
+    scores: dict[str, float | None]
+    evidence: list[str]
+    visible_to: list[str] | None  # None: every judge saw it
+    parsed_ok: bool
+    labels: dict[str, Any]
+
+
+JUDGEMENT_COLUMNS = ("tick, seq, item_id, judge_id, role, phase, round, metrics_json, text, scores_json, evidence_json,"
+                     " visible_to_json, parsed_ok, labels_json")
+
+
+def _judgement(row) -> Judgement:
+    tick, seq, item, judge, role, phase, rnd, metrics, txt, scores, evidence, visible, ok, labels = row
+    return Judgement(
+        tick, seq, item or "", judge or "", role or "", phase or "", rnd or 0, _loads(metrics) or [], txt or "",
+        _loads(scores) or {}, _loads(evidence) or [], _loads(visible), bool(ok), _loads(labels) or {},
+    )
 
 
 @dataclass(frozen=True)
@@ -139,7 +199,8 @@ class ReplayData:
         self.first_tick = 0
         self._kinds: list[str] | None = None
         self._agents: dict[str, dict] | None = None
-        self._counts: dict[Filters, dict[int, int]] = {}
+        self._counts: dict[tuple[str, Filters | JudgementFilters], dict[int, int]] = {}
+        self.has_judgements = False
         self.refresh()
 
     @classmethod
@@ -162,6 +223,9 @@ class ReplayData:
         lo, hi = self.db.execute("select min(tick), max(tick) from ticks where run_id = ?", [self.run_id]).fetchone()
         self.first_tick = lo if lo is not None else 0
         self.last_tick = hi if hi is not None else -1
+        if not self.has_judgements:  # an older file gains the table when a newer simkit resumes it
+            self.has_judgements = self.db.execute(
+                "select count(*) from sqlite_master where type = 'table' and name = 'judgements'").fetchone()[0] > 0
         changed = (self.last_tick, self.run.get("status")) != before
         if changed:  # the run's last tick may have grown (finish() appends to it): count it again
             for known in self._counts.values():
@@ -194,15 +258,25 @@ class ReplayData:
 
         A committed tick never changes, so each count is computed once per filter; a tick of
         100,000 events costs milliseconds to count, and the timeline asks on every step."""
-        if filters not in self._counts and len(self._counts) >= 8:
+        return self._tick_counts("events", filters, start, stop)
+
+    def judgement_counts(self, start: int, stop: int, filters: JudgementFilters = JudgementFilters()) -> dict[int, int]:
+        """Judge messages per tick in [start, stop] that match `filters` (for the timeline)."""
+        if not self.has_judgements:
+            return {}
+        return self._tick_counts("judgements", filters, start, stop)
+
+    def _tick_counts(self, table: str, filters: Filters | JudgementFilters, start: int, stop: int) -> dict[int, int]:
+        key = (table, filters)
+        if key not in self._counts and len(self._counts) >= 16:
             self._counts.clear()
-        known = self._counts.setdefault(filters, {})
+        known = self._counts.setdefault(key, {})
         stop = min(stop, self.last_tick)  # a tick not committed yet must not be cached as empty
         missing = [t for t in range(start, stop + 1) if t not in known]
         if missing:
             cond, params = filters.where()
             rows = self.db.execute(
-                f"select tick, count(*) from events where run_id = ? and tick between ? and ?{cond} group by tick",
+                f"select tick, count(*) from {table} where run_id = ? and tick between ? and ?{cond} group by tick",
                 [self.run_id, missing[0], missing[-1], *params],
             )
             known.update({t: 0 for t in missing})
@@ -211,10 +285,17 @@ class ReplayData:
 
     def next_match(self, tick: int, filters: Filters, step: int = 1) -> int | None:
         """The nearest tick after (step=1) or before (step=-1) `tick` with an event matching `filters`."""
+        return self._next("events", tick, filters, step)
+
+    def next_judgement(self, tick: int, filters: JudgementFilters = JudgementFilters(), step: int = 1) -> int | None:
+        """The nearest tick after (step=1) or before (step=-1) `tick` with a judge message matching `filters`."""
+        return self._next("judgements", tick, filters, step) if self.has_judgements else None
+
+    def _next(self, table: str, tick: int, filters: Filters | JudgementFilters, step: int) -> int | None:
         cond, params = filters.where()
         op, agg = (">", "min") if step > 0 else ("<", "max")
         row = self.db.execute(
-            f"select {agg}(tick) from events where run_id = ? and tick {op} ?{cond}", [self.run_id, tick, *params]
+            f"select {agg}(tick) from {table} where run_id = ? and tick {op} ?{cond}", [self.run_id, tick, *params]
         ).fetchone()
         return row[0]
 
@@ -241,6 +322,29 @@ class ReplayData:
         )
         found = [Exposure(t, s, a, _loads(i)) for t, s, a, i in rows]
         return Page(found, self._count(base, args, len(found), offset, limit), offset)
+
+    def judgements(self, tick: int, filters: JudgementFilters = JudgementFilters(), offset: int = 0,
+                   limit: int = PAGE) -> Page:
+        """The judge messages recorded in `tick` (a run's judges write in `finish()`, so theirs
+        are in the last tick), in the order they were recorded."""
+        if not self.has_judgements:
+            return Page([], 0, offset)
+        cond, params = filters.where()
+        base = f"from judgements where run_id = ? and tick = ?{cond}"
+        args = [self.run_id, tick, *params]
+        rows = self.db.execute(f"select {JUDGEMENT_COLUMNS} {base} order by seq limit ? offset ?", [*args, limit, offset])
+        found = [_judgement(row) for row in rows]
+        return Page(found, self._count(base, args, len(found), offset, limit), offset)
+
+    def judgement_facets(self) -> dict[str, list[str]]:
+        """The run's judge ids, phases and item ids (what the judgement filters can pick), each
+        in order of first appearance. A run has tens to thousands of judge messages: cheap."""
+        if not self.has_judgements:
+            return {"judge": [], "phase": [], "item": []}
+        rows = self.db.execute(
+            "select judge_id, phase, item_id from judgements where run_id = ? order by tick, seq", [self.run_id]
+        ).fetchall()
+        return {name: list(dict.fromkeys(r[i] for r in rows)) for i, name in enumerate(("judge", "phase", "item"))}
 
     def _count(self, base: str, args: list, got: int, offset: int, limit: int) -> int:
         if got < limit:  # the page is the rest: no second query needed
@@ -316,6 +420,13 @@ class ReplayData:
         )
         for t, s, a, i in rows:
             yield Exposure(t, s, a, _loads(i))
+
+    def iter_judgements(self) -> Iterator[Judgement]:
+        if not self.has_judgements:
+            return
+        rows = self.db.execute(f"select {JUDGEMENT_COLUMNS} from judgements where run_id = ? order by tick, seq", [self.run_id])
+        for row in rows:
+            yield _judgement(row)
 
     def iter_states(self) -> Iterator[tuple[int, str, Any]]:
         """Every state snapshot as (tick, agent_id, state)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from simkit.engine.recorder import judgement_row
 from simkit.store.reader import RunReader
 from simkit.store.writer import RunWriter, TickBuffer, dumps
 from tests.conftest import run_cli, townhall_yaml
@@ -44,8 +45,9 @@ class RunBuilder:
         ])
         self.next_tick = 0
 
-    def tick(self, said: str = "hello", answer: str | None = None, metric: float = 0.0) -> int:
-        """Commit one tick: each agent is shown the board, calls the LLM, posts; one world event."""
+    def tick(self, said: str = "hello", answer: str | None = None, metric: float = 0.0, judgements: list[dict] = ()) -> int:
+        """Commit one tick: each agent is shown the board, calls the LLM, posts; one world event;
+        and the judge messages given (records as `ctx.judgement` takes them)."""
         t, buf = self.next_tick, TickBuffer()
         when = f"2025-01-01T{t // 60:02d}:{t % 60:02d}:00"
         for n, a in enumerate(self.agents):
@@ -60,6 +62,7 @@ class RunBuilder:
                                          "payload_json": dumps({"text": f"{said} from {a} at {t}"})}))
             buf.states[a] = {"mood": t + n / 10}
         buf.events.append(((99,), {"sim_time": when, "agent_id": None, "kind": "news", "payload_json": dumps({"headline": f"day {t}"})}))
+        buf.judgements.extend(((200, i), judgement_row(record)) for i, record in enumerate(judgements))
         buf.metrics.append({"name": "posts", "value": float(len(self.agents)), "labels_json": "{}"})
         buf.metrics.append({"name": "mood", "value": metric, "labels_json": "{}"})
         self.writer.commit_tick(self.run_id, t, when, len(self.agents), buf, {})
@@ -86,5 +89,35 @@ def small_run(builder) -> RunBuilder:
     """A finished run: 5 ticks, 3 agents; every agent says "bonjour" at tick 3, "hello" otherwise."""
     for t in range(5):
         builder.tick(said="bonjour" if t == 3 else "hello", metric=t * 0.25)
+    builder.finish()
+    return builder
+
+
+def judge_record(judge_id: str, phase: str, text: str, **changes) -> dict:
+    record = {"item_id": "synthetic-run", "judge_id": judge_id, "role": "judge", "phase": phase, "round": 0,
+              "metrics": ["immersion", "fluency"], "text": text, "scores": {}, "evidence": [], "visible_to": None,
+              "parsed_ok": True, "labels": {}}
+    return {**record, **changes}
+
+
+PANEL = [  # what a panel's finish() writes into the run's last tick
+    judge_record("critic", "independent", "Vivid and in character.", scores={"immersion": 4.0, "fluency": 5.0},
+                 evidence=["hello from a0 at 4"], labels={"quotes_found": 1}, visible_to=["critic", "public"]),
+    judge_record("public", "independent", "Honestly it was rather good", scores={"immersion": None, "fluency": None},
+                 parsed_ok=False, labels={"error": "answer is not JSON"}),
+    judge_record("critic", "debate", "I stand by a 4: the greeting is warm.", round=1, metrics=["immersion"]),
+    judge_record("arbiter", "arbiter", "Immersion is a 4: the critic quotes the text.", role="arbiter", round=3,
+                 metrics=["immersion"], scores={"immersion": 4.0}, visible_to=[]),
+]
+CHECK = judge_record("disclosure", "disclosure", "Nothing sensitive in the message.", item_id="e0-m1", metrics=[],
+                     labels={"status": "ok", "shareable": [0], "sensitive": []})
+
+
+@pytest.fixture
+def judged_run(builder) -> RunBuilder:
+    """`small_run` with a disclosure check in tick 1 and a panel's messages in the last tick (4)."""
+    for t in range(5):
+        builder.tick(said="bonjour" if t == 3 else "hello", metric=t * 0.25,
+                     judgements={1: [CHECK], 4: PANEL}.get(t, []))
     builder.finish()
     return builder

@@ -1,4 +1,5 @@
-"""The read-only run model: per-tick queries, filters, paging, agents, metrics, live runs."""
+"""The read-only run model: per-tick queries, filters, paging, agents, metrics, judge
+messages, live runs, files from before the judgements table."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import sqlite3
 
 import pytest
 
+from simkit.engine.recorder import judgement_row
 from simkit.errors import UsageError
-from simkit.replay.data import Filters, ReplayData
+from simkit.replay.data import Filters, JudgementFilters, ReplayData
+from simkit.store.writer import TickBuffer
+from tests.replay.conftest import PANEL
 
 
 def open_run(builder) -> ReplayData:
@@ -99,3 +103,68 @@ def test_bad_input_is_one_clear_error(small_run, tmp_path):
     (tmp_path / "notes.db").write_text("not a database at all, just text " * 100)
     with pytest.raises(UsageError, match="not a SQLite database"):
         ReplayData.open(tmp_path / "notes.db", "x")
+
+
+def test_judge_messages_of_a_tick_come_in_order_with_their_fields(judged_run):
+    data = open_run(judged_run)
+    page = data.judgements(4)
+    assert [(j.judge_id, j.phase, j.round) for j in page.rows] == [
+        ("critic", "independent", 0), ("public", "independent", 0), ("critic", "debate", 1), ("arbiter", "arbiter", 3)]
+    critic, public, _, arbiter = page.rows
+    assert critic.scores == {"immersion": 4.0, "fluency": 5.0} and critic.evidence == ["hello from a0 at 4"]
+    assert critic.visible_to == ["critic", "public"] and critic.labels == {"quotes_found": 1} and critic.parsed_ok
+    assert public.parsed_ok is False and public.scores == {"immersion": None, "fluency": None}
+    assert public.labels == {"error": "answer is not JSON"}
+    assert arbiter.role == "arbiter" and arbiter.visible_to == [] and arbiter.metrics == ["immersion"]
+    assert page.total == 4 and data.judgements(0).total == 0
+    assert [j.item_id for j in data.judgements(1).rows] == ["e0-m1"]
+
+
+def test_judgement_filters_paging_counts_and_next_tick(judged_run):
+    data = open_run(judged_run)
+    assert [j.phase for j in data.judgements(4, JudgementFilters(judge="critic")).rows] == ["independent", "debate"]
+    assert [j.judge_id for j in data.judgements(4, JudgementFilters(phase="independent")).rows] == ["critic", "public"]
+    assert data.judgements(4, JudgementFilters(item="e0-m1")).total == 0
+    assert [j.judge_id for j in data.judgements(4, JudgementFilters(text="GREETING IS")).rows] == ["critic"]
+    assert data.judgements(4, JudgementFilters(text="not json")).total == 1  # labels are searched too
+    assert data.judgements(4, JudgementFilters(text="hello from a0")).total == 1  # and the evidence
+    second = data.judgements(4, offset=2, limit=2)
+    assert ([j.judge_id for j in second.rows], second.total) == (["critic", "arbiter"], 4)
+    assert data.judgements(4, limit=3).total == 4
+    assert data.judgement_counts(0, 4) == {1: 1, 4: 4}
+    assert data.judgement_counts(0, 4, JudgementFilters(judge="critic")) == {4: 2}
+    assert data.next_judgement(-1) == 1 and data.next_judgement(1) == 4 and data.next_judgement(4) is None
+    assert data.next_judgement(4, JudgementFilters(phase="disclosure"), step=-1) == 1
+    assert data.judgement_facets() == {"judge": ["disclosure", "critic", "public", "arbiter"],
+                                       "phase": ["disclosure", "independent", "debate", "arbiter"],
+                                       "item": ["e0-m1", "synthetic-run"]}
+    assert [(j.tick, j.seq) for j in data.iter_judgements()] == [(1, 0), (4, 0), (4, 1), (4, 2), (4, 3)]
+
+
+def test_judge_messages_written_into_the_last_tick_of_a_live_run_are_counted(builder):
+    builder.tick()
+    data = open_run(builder)
+    assert data.judgement_counts(0, 0) == {}
+    builder.writer.commit_tick(builder.run_id, 0, "2025-01-01T00:00:00", 3, _buffer_of(PANEL), {})  # what finish() does
+    builder.finish()
+    assert data.refresh() is True
+    assert data.judgement_counts(0, 0) == {0: 4} and data.judgements(0).total == 4
+
+
+def _buffer_of(records) -> TickBuffer:
+    buf = TickBuffer()
+    buf.judgements.extend(((i,), judgement_row(r)) for i, r in enumerate(records))
+    return buf
+
+
+def test_a_database_from_before_the_judgements_table_reads_as_a_run_without_judges(judged_run):
+    judged_run.close()
+    conn = sqlite3.connect(judged_run.writer.path)
+    conn.execute("drop table judgements")
+    conn.commit()
+    conn.close()
+    data = open_run(judged_run)
+    assert data.has_judgements is False and data.events(4).total == 4
+    assert data.judgements(4).rows == [] and data.judgements(4).total == 0
+    assert data.judgement_counts(0, 4) == {} and data.next_judgement(-1) is None
+    assert data.judgement_facets() == {"judge": [], "phase": [], "item": []} and list(data.iter_judgements()) == []
