@@ -1,4 +1,4 @@
-"""`EventList`: the events of a tick as fixed-width rows with a cursor.
+"""`EventList`: the events (or judge messages) of a tick as fixed-width rows with a cursor.
 
 Built on textual's line API: only the visible rows are drawn, each as one `Text`, so a page
 of hundreds of events costs a few milliseconds per step (a `DataTable` measures and lays
@@ -17,10 +17,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 COLUMNS = (("#", 6), ("time", 9), ("agent", 12), ("kind", 12), ("what happened", 0))
+JUDGEMENT_COLUMNS = (("#", 6), ("judge", 14), ("phase", 13), ("round", 6), ("ok", 4), ("what was said", 0))
 
 
-def header() -> Text:
-    return Text("".join(_cell(name, width) for name, width in COLUMNS), style="bold", no_wrap=True)
+def header(columns: tuple[tuple[str, int], ...] = COLUMNS) -> Text:
+    return Text("".join(_cell(name, width) for name, width in columns), style="bold", no_wrap=True)
 
 
 def _cell(value: str, width: int) -> str:
@@ -30,8 +31,8 @@ def _cell(value: str, width: int) -> str:
 
 
 class EventList(ScrollView, can_focus=True):
-    """Rows of (seq, time, agent, kind, summary); up/down move the cursor, while left/right
-    and home/end are left to the viewer (they move through ticks)."""
+    """Rows of (seq, time, agent, kind, summary), or of other `columns`; up/down move the
+    cursor, while left/right and home/end are left to the viewer (they move through ticks)."""
 
     BINDINGS = [
         Binding("left", "app.step(-1)", show=False),
@@ -52,8 +53,9 @@ class EventList(ScrollView, can_focus=True):
             super().__init__()
             self.index = index
 
-    def __init__(self, **kwargs):
+    def __init__(self, columns: tuple[tuple[str, int], ...] = COLUMNS, **kwargs):
         super().__init__(**kwargs)
+        self.columns = columns
         self.rows: list[tuple[str, ...]] = []
         self._lines: list[Text] = []
         self._strips: dict[int, Strip] = {}  # rows drawn so far (scrolling and cursor moves redraw them)
@@ -62,7 +64,7 @@ class EventList(ScrollView, can_focus=True):
         """Replace the rows; the cursor goes back to the first one."""
         self.rows = rows
         self._strips: dict[int, Strip] = {}
-        self._lines = [Text("".join(_cell(v, w) for v, (_n, w) in zip(row, COLUMNS)), no_wrap=True) for row in rows]
+        self._lines = [Text("".join(_cell(v, w) for v, (_n, w) in zip(row, self.columns)), no_wrap=True) for row in rows]
         width = max((len(line.plain) for line in self._lines), default=0)
         self.virtual_size = Size(width, len(rows))
         self.scroll_to(0, 0, animate=False)

@@ -43,6 +43,8 @@ def report_data(data: ReplayData, renderer: Renderer) -> dict:
     ticks = data.ticks(data.first_tick, data.last_tick)
     events = [[e.tick, e.seq, e.agent_id, e.kind, e.sim_time, renderer.event(e)] for e in data.iter_events()]
     exposures = [[x.tick, x.agent_id, renderer.exposure(x)] for x in data.iter_exposures()]
+    judgements = [[j.tick, j.seq, j.judge_id, j.phase, j.item_id, j.parsed_ok, renderer.judgement(j)]
+                  for j in data.iter_judgements()]
     agents = {
         agent_id: {"kind": info["kind"], "persona": value_block(info["persona"]), "states": [], "calls": []}
         for agent_id, info in data.agents().items()
@@ -62,6 +64,8 @@ def report_data(data: ReplayData, renderer: Renderer) -> dict:
         "ticks": [[t.tick, t.sim_time, t.active_agents] for t in ticks],
         "events": events,
         "exposures": exposures,
+        "judgements": judgements,
+        "judgement_facets": data.judgement_facets(),
         "agents": agents,
         "kinds": data.kinds(),
     }

@@ -1,4 +1,5 @@
-"""How events and exposures look in both viewers, and the hook plugins use to change it.
+"""How events, exposures and judge messages look in both viewers, and the hook plugins use
+to change it.
 
 A renderer returns *blocks*: plain JSON-safe dicts, so one renderer serves both viewers.
 The terminal viewer turns blocks into rich renderables (as `Text`, never markup); the HTML
@@ -13,7 +14,7 @@ Block shapes:
     {"group": [block, ...]}                    blocks one under the other
 
 Plugin hook: a plugin class may define a classmethod `replay_renderer()` returning a
-`Renderer` (usually a subclass overriding `event` and/or `exposure`). Without one, or when
+`Renderer` (usually a subclass overriding `event`, `exposure` and/or `judgement`). Without one, or when
 the plugin is not installed where the run is viewed, the generic renderer is used.
 """
 
@@ -27,7 +28,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from simkit.replay.data import Event, Exposure
+from simkit.replay.data import Event, Exposure, Judgement
 
 Block = dict[str, Any]
 
@@ -88,14 +89,55 @@ def value_block(value: Any) -> Block:
     return text(value)
 
 
+PHASES = {
+    "critique": "critique", "independent": "independent score", "debate": "debate", "summary": "debate summary",
+    "final": "final statement", "arbiter": "arbiter's ruling", "disclosure": "disclosure check",
+}
+
+
+def score_text(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def judgement_title(j: Judgement) -> str:
+    """`critic (judge): independent score, round 0`."""
+    return f"{j.judge_id or '(judge)'} ({j.role or 'judge'}): {PHASES.get(j.phase, j.phase or 'message')}, round {j.round}"
+
+
 class Renderer:
-    """The generic renderer: payloads as key/value fields, exposures as numbered items."""
+    """The generic renderer: payloads as key/value fields, exposures as numbered items, judge
+    messages as a titled box (judge, role, phase, round) with the scores, the text, the
+    evidence quoted, and the labels."""
 
     def event(self, event: Event) -> Block:
         return value_block(event.payload)
 
     def exposure(self, exposure: Exposure) -> Block:
         return value_block(exposure.items)
+
+    def judgement(self, j: Judgement) -> Block:
+        body: list[Block] = []
+        labels = dict(j.labels)
+        if not j.parsed_ok:
+            error = labels.pop("error", None)
+            body.append(text("answer never parsed: this judge counts for nothing here"
+                             + (f" ({error})" if error else ""), "warn"))
+        if j.scores:
+            body.append(fields({"scores": ", ".join(f"{k} {score_text(v)}" for k, v in j.scores.items())}))
+        elif j.metrics:
+            body.append(fields({"on": ", ".join(j.metrics)}))
+        body.append(text(j.text) if j.text else text("(no text)", "dim"))
+        if j.evidence:
+            body.append(section("evidence", [items([text(f"“{q}”", "em") for q in j.evidence])]))
+        if j.item_id or labels:
+            body.append(fields(([("item", j.item_id)] if j.item_id else []) + list(labels.items())))
+        if j.visible_to is not None:
+            body.append(text("seen by: " + (", ".join(j.visible_to) or "no judge"), "dim"))
+        return section(judgement_title(j), body)
 
 
 def renderer_for(plugin: str) -> Renderer:

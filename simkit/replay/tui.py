@@ -1,4 +1,5 @@
-"""The terminal viewer: step through a run tick by tick, filter it, drill into agents.
+"""The terminal viewer: step through a run tick by tick, filter it, drill into agents, read
+the judges' messages (`j` switches the list between events and judge messages).
 
 Each step runs a handful of indexed queries for the new tick (see `data.py`), so the viewer
 is as quick on a million-event run as on a small one. A timer re-reads the last committed
@@ -18,8 +19,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Sparkline, Static
 
-from simkit.replay.data import Event, Filters, ReplayData, Series
-from simkit.replay.event_list import EventList, header
+from simkit.replay.data import (
+    Event,
+    Filters,
+    Judgement,
+    JudgementFilters,
+    ReplayData,
+    Series,
+)
+from simkit.replay.event_list import JUDGEMENT_COLUMNS, EventList, header
 from simkit.replay.render import Renderer, plain, renderer_for, to_rich, value_block
 
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
@@ -81,6 +89,13 @@ class AgentScreen(Screen):
         yield Footer()
 
 
+def _summary(block) -> str:
+    """One line for the list: a titled box without its title (the columns say who and when)."""
+    if "section" in block:
+        return " ".join(plain(b) for b in block["body"])
+    return plain(block)
+
+
 def _call_view(call) -> Panel:
     """One LLM call: its messages, the answer, and the accounting."""
     parts = []
@@ -110,6 +125,8 @@ class ReplayApp(App):
         Binding("minus", "speed(-1)", "slower", show=False),
         Binding("f", "filter_agent", "agent"),
         Binding("k", "cycle_kind", "kind"),
+        Binding("j", "toggle_view", "events/judges"),
+        Binding("i", "filter_item", "item", show=False),
         Binding("slash", "search", "search"),
         Binding("n", "next_match(1)", "next match"),
         Binding("N", "next_match(-1)", "prev match", show=False),
@@ -132,7 +149,10 @@ class ReplayApp(App):
         self.filters = Filters()
         self.offset = 0
         self.events: list[Event] = []
-        self.detail_of: Event | None = None
+        self.view = "events"  # or "judgements": what the list in the middle shows
+        self.jfilters = JudgementFilters()
+        self.judgements: list[Judgement] = []
+        self.detail_of: Event | Judgement | None = None
         self.kinds: list[str] | None = None
         self.speed = 1.0
         self.player = None
@@ -150,6 +170,8 @@ class ReplayApp(App):
                 with Vertical(id="events-box"):
                     yield Static(header(), id="events-header")
                     yield EventList(id="events")
+                    yield Static(header(JUDGEMENT_COLUMNS), id="judgements-header")
+                    yield EventList(JUDGEMENT_COLUMNS, id="judgements")
                 yield Static(id="page-info")
                 with VerticalScroll(id="exposures-box"):
                     yield Static(id="exposures")
@@ -166,6 +188,8 @@ class ReplayApp(App):
         self.query_one("#exposures-box").border_title = "exposures: what each agent was shown"
         self.query_one("#detail-box").border_title = "event"
         self.query_one("#metrics").border_title = "metrics"
+        self.query_one("#judgements-header").display = False
+        self.query_one("#judgements").display = False
         self.metrics_note = self.query_one("#metrics-note", Static)
         self.series = self.data.series()
         self._build_metrics()
@@ -181,15 +205,27 @@ class ReplayApp(App):
 
     def _draw_tick(self) -> None:
         data, tick = self.data, self.tick
-        page = data.events(tick, self.filters, self.offset, EVENT_PAGE)
-        self.events = page.rows
-        self.query_one("#events", EventList).set_rows([
-            (str(e.seq), e.sim_time[11:19], e.agent_id or "(world)", e.kind, plain(self.renderer.event(e))[:SUMMARY_CHARS])
-            for e in self.events
-        ])
+        if self.view == "judgements":
+            page = data.judgements(tick, self.jfilters, self.offset, EVENT_PAGE)
+            self.judgements = page.rows
+            self.query_one("#judgements", EventList).set_rows([
+                (str(j.seq), j.judge_id, j.phase, str(j.round), "yes" if j.parsed_ok else "NO",
+                 _summary(self.renderer.judgement(j))[:SUMMARY_CHARS])
+                for j in self.judgements
+            ])
+            what, note = "judge messages", "" if page.rows else self._where_judged()
+        else:
+            page = data.events(tick, self.filters, self.offset, EVENT_PAGE)
+            self.events = page.rows
+            self.query_one("#events", EventList).set_rows([
+                (str(e.seq), e.sim_time[11:19], e.agent_id or "(world)", e.kind, plain(self.renderer.event(e))[:SUMMARY_CHARS])
+                for e in self.events
+            ])
+            judged = data.judgement_counts(tick, tick).get(tick, 0)
+            what, note = "events", f"  · {judged:,} judge messages (j shows them)" if judged else ""
         shown = f"{page.offset + 1}-{page.offset + len(page.rows)} of {page.total:,}" if page.rows else "none"
         more = "  ([ / ] for more)" if page.total > EVENT_PAGE else ""
-        self.query_one("#page-info", Static).update(Text(f"events of tick {tick}: {shown}{more}", style="dim"), layout=False)
+        self.query_one("#page-info", Static).update(Text(f"{what} of tick {tick}: {shown}{more}{note}", style="dim"), layout=False)
         self._show_exposures()
         self._show_detail()
         self._show_timeline()
@@ -209,10 +245,16 @@ class ReplayApp(App):
             parts.append((f"  ▶ playing {self.speed:g} ticks/s", "bold magenta"))
         if self.follow and data.live:
             parts.append(("  following", "cyan"))
-        if self.filters:
+        if self.view == "judgements":
+            parts.append(("  judge messages", "bold cyan"))
+            f = self.jfilters
+            shown = ", ".join(x for x in (f"judge={f.judge}" * bool(f.judge), f"phase={f.phase}" * bool(f.phase),
+                                          f"item={f.item}" * bool(f.item), f"text={f.text!r}" * bool(f.text)) if x)
+        else:
             f = self.filters
             shown = ", ".join(x for x in (f"agent={f.agent}" * bool(f.agent), f"kind={f.kind}" * bool(f.kind),
                                           f"text={f.text!r}" * bool(f.text)) if x)
+        if shown:
             parts.append((f"  filter: {shown}", "bold yellow"))
         self.query_one("#status", Static).update(Text.assemble(*parts), layout=False)
 
@@ -222,11 +264,13 @@ class ReplayApp(App):
         start = max(self.data.first_tick, self.tick - half)
         stop = min(self.data.last_tick, start + 2 * half)
         counts = self.data.event_counts(start, stop, self.filters)
-        lines = [Text(f"{'tick':>6} {'time':<5} {'events':>7}", style="bold")]
+        judged = self.data.judgement_counts(start, stop, self.jfilters)
+        lines = [Text(f"{'tick':>6} {'time':<5} {'events':>7} {'judge':>5}", style="bold")]
         for t in self.data.ticks(start, stop):
-            n = counts.get(t.tick, 0)
-            style = "reverse bold" if t.tick == self.tick else ("dim" if not n else "")
-            lines.append(Text(f"{t.tick:>6} {t.sim_time[11:16]:<5} {n:>7,}", style=style))
+            n, m = counts.get(t.tick, 0), judged.get(t.tick, 0)
+            shown = m if self.view == "judgements" else n
+            style = "reverse bold" if t.tick == self.tick else ("dim" if not shown else "")
+            lines.append(Text(f"{t.tick:>6} {t.sim_time[11:16]:<5} {n:>7,} {m or '':>5}", style=style))
         widget.update(Text("\n").join(lines), layout=False)
 
     def _show_exposures(self) -> None:
@@ -241,6 +285,17 @@ class ReplayApp(App):
 
     def _show_detail(self) -> None:
         widget = self.query_one("#detail", Static)
+        if self.view == "judgements":
+            self.query_one("#detail-box").border_title = "judge message"
+            j = self.detail_of = self.selected_judgement()
+            if j is None:
+                widget.update(Text("no judge message selected", style="dim"))
+                return
+            head = Text.assemble((f"tick {j.tick} #{j.seq}  ", "dim"), (j.judge_id, "bold cyan"), ("  "), (j.phase, "bold"),
+                                 (f"  item {j.item_id}" if j.item_id else "", "dim"))
+            widget.update(Group(head, to_rich(self.renderer.judgement(j))))
+            return
+        self.query_one("#detail-box").border_title = "event"
         event = self.detail_of = self.selected_event()
         if event is None:
             widget.update(Text("no event selected", style="dim"))
@@ -285,8 +340,25 @@ class ReplayApp(App):
             return None
         return self.events[min(max(self.query_one("#events", EventList).cursor, 0), len(self.events) - 1)]
 
+    def selected_judgement(self) -> Judgement | None:
+        if not self.judgements:
+            return None
+        return self.judgements[min(max(self.query_one("#judgements", EventList).cursor, 0), len(self.judgements) - 1)]
+
+    def _selected(self) -> Event | Judgement | None:
+        return self.selected_judgement() if self.view == "judgements" else self.selected_event()
+
+    def _where_judged(self) -> str:
+        """Where the nearest judge messages are, for a tick without any."""
+        before = self.data.next_judgement(self.tick, self.jfilters, -1)
+        after = self.data.next_judgement(self.tick, self.jfilters, 1)
+        found = [str(t) for t in (before, after) if t is not None]
+        if not found:
+            return "  (no judge message in this run matches)" if self.jfilters else "  (this run has no judge messages)"
+        return f"  (nearest in tick {' and '.join(found)}: n / N)"
+
     def on_event_list_highlighted(self, _event: EventList.Highlighted) -> None:
-        if self.selected_event() != self.detail_of:
+        if self._selected() != self.detail_of:
             self._show_detail()
 
     # -- following a live run -------------------------------------------------------------------
@@ -321,7 +393,10 @@ class ReplayApp(App):
         self.goto(self.data.last_tick)
 
     def action_page(self, delta: int) -> None:
-        total = self.data.events(self.tick, self.filters, 0, 1).total
+        if self.view == "judgements":
+            total = self.data.judgements(self.tick, self.jfilters, 0, 1).total
+        else:
+            total = self.data.events(self.tick, self.filters, 0, 1).total
         self.offset = min(max(self.offset + delta * EVENT_PAGE, 0), max(total - 1, 0) // EVENT_PAGE * EVENT_PAGE)
         self.show_tick()
 
@@ -359,12 +434,47 @@ class ReplayApp(App):
         self._show_status()
 
     def _set_filters(self, **changes) -> None:
-        fields = {"agent": self.filters.agent, "kind": self.filters.kind, "text": self.filters.text, **changes}
-        self.filters = Filters(**fields)
+        fields = {"agent": self.filters.agent, "kind": self.filters.kind, "text": self.filters.text}
+        self.filters = Filters(**{**fields, **{k: v for k, v in changes.items() if k in fields}})
+        jfields = {"judge": self.jfilters.judge, "phase": self.jfilters.phase, "item": self.jfilters.item, "text": self.jfilters.text}
+        self.jfilters = JudgementFilters(**{**jfields, **{k: v for k, v in changes.items() if k in jfields}})
         self.offset = 0
         self.show_tick()
 
+    def action_toggle_view(self) -> None:
+        """Switch the list between the tick's events and its judge messages."""
+        self.view = "events" if self.view == "judgements" else "judgements"
+        judging = self.view == "judgements"
+        for name, shown in (("events", not judging), ("judgements", judging)):
+            self.query_one(f"#{name}-header").display = shown
+            self.query_one(f"#{name}").display = shown
+        self.query_one("#events-box").border_title = "judge messages" if judging else "events"
+        self.offset = 0
+        self.show_tick()
+        self.query_one("#judgements" if judging else "#events", EventList).focus()
+
+    def _filter_judgements(self, key: str, question: str, default: str) -> None:
+        known = self.data.judgement_facets()[key]
+
+        def done(answer: str | None) -> None:
+            if answer is None:
+                return
+            if answer and answer not in known:
+                self.notify(f"no {key} {answer!r} among this run's judge messages", severity="error")
+                return
+            self._set_filters(**{key: answer})
+
+        self.push_screen(Prompt(f"{question} (empty: all; known: {', '.join(known[:8]) or 'none'}):", default), done)
+
+    def action_filter_item(self) -> None:
+        j = self.selected_judgement()
+        self._filter_judgements("item", "filter judge messages by item", self.jfilters.item or (j.item_id if j else ""))
+
     def action_filter_agent(self) -> None:
+        if self.view == "judgements":
+            j = self.selected_judgement()
+            self._filter_judgements("judge", "filter by judge id", self.jfilters.judge or (j.judge_id if j else ""))
+            return
         event = self.selected_event()
         default = self.filters.agent or (event.agent_id if event and event.agent_id else "")
 
@@ -379,7 +489,13 @@ class ReplayApp(App):
         self.push_screen(Prompt("filter by agent id (empty: all agents):", default), done)
 
     def action_cycle_kind(self) -> None:
-        """Next event kind; the first press reads the run's kinds in a worker thread."""
+        """Next event kind (the first press reads the run's kinds in a worker thread); in the
+        judgements view, the next phase."""
+        if self.view == "judgements":
+            phases = ["", *self.data.judgement_facets()["phase"]]
+            i = phases.index(self.jfilters.phase) if self.jfilters.phase in phases else 0
+            self._set_filters(phase=phases[(i + 1) % len(phases)])
+            return
         if self.kinds is None:
             self.notify("reading the event kinds of the run…")
             self.run_worker(self._read_kinds, thread=True, exclusive=True, group="kinds")
@@ -402,9 +518,16 @@ class ReplayApp(App):
             if answer is not None:
                 self._set_filters(text=answer)
 
-        self.push_screen(Prompt("search text in events and exposures (empty: clear):", self.filters.text), done)
+        self.push_screen(Prompt("search text in events, exposures and judge messages (empty: clear):", self.filters.text), done)
 
     def action_next_match(self, step: int) -> None:
+        if self.view == "judgements":
+            found = self.data.next_judgement(self.tick, self.jfilters, step)
+            if found is None:
+                self.notify("no more matching ticks" if self.jfilters else "no more ticks with judge messages")
+                return
+            self.goto(found)
+            return
         found = self.data.next_match(self.tick, self.filters, step)
         if found is None:
             self.notify("no more matching ticks" if self.filters else "no more ticks with events")
@@ -412,9 +535,12 @@ class ReplayApp(App):
         self.goto(found)
 
     def action_clear_filters(self) -> None:
-        self._set_filters(agent="", kind="", text="")
+        self._set_filters(agent="", kind="", text="", judge="", phase="", item="")
 
     def action_agent(self) -> None:
+        if self.view == "judgements":
+            self.notify("judges are not agents of the run: j goes back to the events", severity="warning")
+            return
         event = self.selected_event()
         agent = self.filters.agent or (event.agent_id if event else None)
         if not agent:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from simkit.replay.data import ReplayData
 from simkit.replay.html import embed_json, write_report
-from tests.replay.conftest import HOSTILE, RunBuilder
+from tests.replay.conftest import HOSTILE, RunBuilder, judge_record
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -151,4 +151,69 @@ def test_hostile_run_text_is_shown_never_executed(browser, tmp_path, csp):
     assert view.dialogs == [] and page.locator("img").count() == 0
     text = page.inner_text("body")
     assert text.count(HOSTILE) >= 3 + 2 + 1  # events, answers shown as text; the persona; the metric name
+    page.close()
+
+
+@needs_browser
+def test_judge_messages_of_a_tick_are_shown_and_filtered(browser, judged_run, tmp_path):
+    view = Page(browser, report(judged_run.writer.path, judged_run.run_id, tmp_path / "r.html"))
+    page = view.page
+    assert page.locator("#judgements-box").is_visible()
+    assert page.inner_text("#judgements") == "none in this tick (recorded in tick 1, 4)"
+    assert page.inner_text("#timeline button[data-tick='4'] .judged") == "⚖4"
+    page.click("#timeline button[data-tick='4']")
+    assert view.column("#judgements .judgement", "data-judge") == ["critic", "public", "critic", "arbiter"]
+    assert view.column("#judgements .judgement", "data-ok") == ["1", "0", "1", "1"]
+    critic = page.inner_text("#judgements .judgement:nth-child(1)")
+    assert "critic (judge): independent score, round 0" in critic and "fluency 5, immersion 4" in critic
+    assert "“hello from a0 at 4”" in critic and "Vivid and in character." in critic
+    assert "answer never parsed" in page.inner_text("#judgements .judgement[data-ok='0']")
+    page.select_option("#f-judge", "critic")
+    assert view.column("#judgements .judgement", "data-phase") == ["independent", "debate"]
+    assert page.inner_text("#judgement-count") == "2 of 4"
+    page.select_option("#f-phase", "debate")
+    assert view.column("#judgements .judgement", "data-phase") == ["debate"]
+    page.click("#f-clear")
+    page.fill("#f-text", "greeting")  # the search covers judge messages: only the last tick matches
+    assert page.inner_text("#match-info") == "1 of 5 ticks match"
+    assert view.column("#judgements .judgement", "data-judge") == ["critic"]
+    page.select_option("#f-item", "e0-m1")
+    assert page.inner_text("#judgements") == "none matches the filters"
+    assert view.errors == []
+    page.close()
+
+
+@needs_browser
+def test_a_run_without_judges_has_no_judgements_section(browser, small_run, tmp_path):
+    view = Page(browser, report(small_run.writer.path, small_run.run_id, tmp_path / "r.html"))
+    assert not view.page.locator("#judgements-box").is_visible() and view.errors == []
+    view.page.close()
+
+
+@needs_browser
+@pytest.mark.parametrize("csp", [True, False], ids=["with-csp", "csp-removed"])
+def test_hostile_judge_text_is_shown_never_executed(browser, tmp_path, csp):
+    """A critique, its evidence, labels and even the judge id holding markup: shown as text."""
+    run = RunBuilder(tmp_path / "hostile.db", run_id="hostile")
+    run.tick()
+    run.tick(judgements=[
+        judge_record("critic", "independent", HOSTILE, scores={HOSTILE: 3.0}, evidence=[HOSTILE], labels={"note": HOSTILE}),
+        judge_record(HOSTILE, "final", HOSTILE, parsed_ok=False, labels={"error": HOSTILE}, item_id=HOSTILE),
+    ])
+    run.close()
+    out = report(tmp_path / "hostile.db", "hostile", tmp_path / "hostile.html")
+    source = out.read_text(encoding="utf-8")
+    assert len(re.findall(r"<script", source, re.I)) == 2
+    if not csp:
+        out.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", source), encoding="utf-8")
+    view = Page(browser, out)
+    page = view.page
+    page.click("#next")
+    page.select_option("#f-judge", HOSTILE)  # the filter options carry the text too
+    page.select_option("#f-judge", "")
+    page.wait_for_timeout(300)
+    assert page.locator("#judgements .judgement").count() == 2
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert view.dialogs == [] and page.locator("img").count() == 0 and page.locator("#judgements script").count() == 0
+    assert page.inner_text("#judgements").count(HOSTILE) >= 7  # critique, score key, quote, label; judge, text, item, error
     page.close()

@@ -147,3 +147,54 @@ async def test_a_real_plugin_run_through_the_viewer(townhall_run):
         await pilot.press("enter")
         await pilot.pause()
         assert "persona" in screen_text(app) and "answer" in screen_text(app)
+
+
+def judgement_rows(app) -> list[list[str]]:
+    return [list(row) for row in app.query_one("#judgements").rows]
+
+
+async def test_judge_messages_view_with_filters_search_and_jumps(judged_run):
+    app = ReplayApp(ReplayData.open(judged_run.writer.path, judged_run.run_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert re.search(r"│ +1 00:01 +4 +1 +│", screen_text(app))  # the timeline counts judge messages
+        await pilot.press("j")
+        await pilot.pause()
+        assert "judge messages" in status(app)
+        assert "judge messages of tick 0: none  (nearest in tick 1: n / N)" in screen_text(app)
+        await pilot.press("n", "n")  # tick 1 (a disclosure check), then the last tick (the panel)
+        assert "tick 4 of 0-4" in status(app)
+        assert [r[1:5] for r in judgement_rows(app)] == [
+            ["critic", "independent", "0", "yes"], ["public", "independent", "0", "NO"],
+            ["critic", "debate", "1", "yes"], ["arbiter", "arbiter", "3", "yes"]]
+        screen = screen_text(app)
+        assert "critic (judge): independent score, round 0" in screen  # the selected message in full
+        assert "scores fluency 5, immersion 4" in screen and "“hello from a0 at 4”" in screen
+        await pilot.press("down")
+        screen = screen_text(app)
+        assert "public (judge): independent score" in screen and "answer never parsed" in screen
+        assert "scores fluency n/a, immersion n/a" in screen
+        await pilot.press("f", *"critic", "enter")
+        await pilot.pause()
+        assert [r[2] for r in judgement_rows(app)] == ["independent", "debate"] and "filter: judge=critic" in status(app)
+        await pilot.press("k")  # phases cycle in order of appearance: disclosure, independent, ...
+        assert judgement_rows(app) == [] and "phase=disclosure" in status(app)
+        await pilot.press("k")
+        assert [r[1] for r in judgement_rows(app)] == ["critic"]
+        await pilot.press("c", "slash", *"greeting", "enter")
+        await pilot.pause()
+        assert [r[2] for r in judgement_rows(app)] == ["debate"]
+        await pilot.press("j")  # back to the events: the same search applies to them
+        await pilot.pause()
+        assert event_rows(app) == [] and "events of tick 4: none" in screen_text(app)
+        await pilot.press("c")
+        assert len(event_rows(app)) == 4 and "4 judge messages (j shows them)" in screen_text(app)
+
+
+async def test_a_run_without_judges_says_so(small_run):
+    app = ReplayApp(ReplayData.open(small_run.writer.path, small_run.run_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        await pilot.pause()
+        assert judgement_rows(app) == [] and "(this run has no judge messages)" in screen_text(app)
+        assert "no judge message selected" in screen_text(app)

@@ -47,18 +47,28 @@
   // Index rows by tick once; keep lower-cased text for search.
   const byTick = new Map();
   const ticks = DATA.ticks.map((t) => t[0]);
-  for (const t of ticks) byTick.set(t, { events: [], exposures: [] });
+  const slot = (t) => {
+    if (!byTick.has(t)) { byTick.set(t, { events: [], exposures: [], judgements: [] }); ticks.push(t); }
+    return byTick.get(t);
+  };
+  for (const t of ticks) byTick.set(t, { events: [], exposures: [], judgements: [] });
   for (const e of DATA.events) {
-    if (!byTick.has(e[0])) { byTick.set(e[0], { events: [], exposures: [] }); ticks.push(e[0]); }
+    slot(e[0]);
     byTick.get(e[0]).events.push({ tick: e[0], seq: e[1], agent: e[2], kind: e[3], time: e[4], view: e[5], q: plain(e[5]).toLowerCase() });
   }
   for (const x of DATA.exposures) {
     if (byTick.has(x[0])) byTick.get(x[0]).exposures.push({ agent: x[1], view: x[2], q: plain(x[2]).toLowerCase() });
   }
+  // Judge messages: [tick, seq, judge, phase, item, parsed_ok, block]; a run's judges write in
+  // its last tick.
+  for (const [t, seq, judge, phase, item, ok, view] of DATA.judgements) {
+    slot(t).judgements.push({ seq, judge, phase, item, ok, view, q: (plain(view) + " " + judge + " " + item).toLowerCase() });
+  }
+  const judgedTicks = [...new Set(DATA.judgements.map((j) => j[0]))].sort((a, b) => a - b);
   ticks.sort((a, b) => a - b);
   const simTime = new Map(DATA.ticks.map((t) => [t[0], t]));
 
-  const state = { i: 0, agent: "", kind: "", text: "", openAgent: null, timer: null, limit: PAGE };
+  const state = { i: 0, agent: "", kind: "", text: "", judge: "", phase: "", item: "", openAgent: null, timer: null, limit: PAGE };
 
   function eventMatches(e) {
     return (!state.agent || e.agent === state.agent) && (!state.kind || e.kind === state.kind)
@@ -67,7 +77,12 @@
   function exposureMatches(x) {
     return (!state.agent || x.agent === state.agent) && (!state.text || x.q.includes(state.text));
   }
-  const filtering = () => Boolean(state.agent || state.kind || state.text);
+  function judgementMatches(j) {
+    return (!state.judge || j.judge === state.judge) && (!state.phase || j.phase === state.phase)
+      && (!state.item || j.item === state.item) && (!state.text || j.q.includes(state.text));
+  }
+  const judgeFiltering = () => Boolean(state.judge || state.phase || state.item || state.text);
+  const filtering = () => Boolean(state.agent || state.kind || judgeFiltering());
 
   function agentLink(agent) {
     if (!agent) return el("span", "dim", "(world)");
@@ -83,11 +98,14 @@
     ticks.forEach((t, i) => {
       const rows = byTick.get(t);
       const n = rows.events.filter(eventMatches).length;
-      if (n) hits += 1;
+      const m = rows.judgements.filter(judgementMatches).length;
+      const hit = n > 0 || (judgeFiltering() && m > 0);
+      if (hit) hits += 1;
       const info = simTime.get(t);
-      const b = el("button", "tick" + (n ? (filtering() ? " hit" : "") : " empty") + (i === state.i ? " current" : ""));
+      const b = el("button", "tick" + (hit ? (filtering() ? " hit" : "") : (m ? "" : " empty")) + (i === state.i ? " current" : ""));
       b.dataset.tick = t;
-      b.append(el("span", "", "t" + t + " " + (info ? (info[1] || "").slice(11, 19) : "")), el("span", "", n));
+      b.append(el("span", "", "t" + t + " " + (info ? (info[1] || "").slice(11, 19) : "")),
+        el("span", "judged", m ? "⚖" + m : ""), el("span", "", n));
       b.addEventListener("click", () => go(i));
       nav.append(b);
     });
@@ -98,7 +116,7 @@
 
   function renderTick() {
     const t = ticks[state.i];
-    const rows = byTick.get(t) || { events: [], exposures: [] };
+    const rows = byTick.get(t) || { events: [], exposures: [], judgements: [] };
     const info = simTime.get(t);
     $("tick-title").textContent = t === undefined ? "No tick committed yet"
       : "Tick " + t + (info ? " · " + info[1] + " · " + info[2] + " active agents" : "");
@@ -122,6 +140,7 @@
       td.append(more); tr.append(td); body.append(tr);
     }
     $("event-count").textContent = filtering() ? events.length + " of " + rows.events.length : String(rows.events.length);
+    renderJudgements(rows.judgements);
     const exposures = rows.exposures.filter(exposureMatches);
     const box = $("exposures");
     box.replaceChildren();
@@ -141,6 +160,28 @@
       cursor.setAttribute("x1", x); cursor.setAttribute("x2", x);
     }
     if (state.openAgent) markCalls();
+  }
+
+  function renderJudgements(all) {
+    $("judgements-box").hidden = DATA.judgements.length === 0;
+    const shown = all.filter(judgementMatches);
+    const box = $("judgements");
+    box.replaceChildren();
+    for (const j of shown.slice(0, state.limit)) {
+      const div = el("div", "judgement" + (j.ok ? "" : " failed"));
+      div.dataset.judge = j.judge;
+      div.dataset.phase = j.phase;
+      div.dataset.ok = j.ok ? "1" : "0";
+      div.append(block(j.view));
+      box.append(div);
+    }
+    if (shown.length > state.limit) box.append(el("p", "dim", (shown.length - state.limit) + " more: narrow them with the judge and phase filters"));
+    if (!shown.length) {
+      const where = judgedTicks.filter((t) => t !== ticks[state.i]);
+      box.append(el("p", "dim", all.length ? "none matches the filters"
+        : "none in this tick" + (where.length ? " (recorded in tick " + where.slice(0, 5).join(", ") + (where.length > 5 ? ", …" : "") + ")" : "")));
+    }
+    $("judgement-count").textContent = judgeFiltering() ? shown.length + " of " + all.length : String(all.length);
   }
 
   function go(i) {
@@ -206,6 +247,9 @@
     state.agent = $("f-agent").value;
     state.kind = $("f-kind").value;
     state.text = $("f-text").value.trim().toLowerCase();
+    state.judge = $("f-judge").value;
+    state.phase = $("f-phase").value;
+    state.item = $("f-item").value;
     state.limit = PAGE;
     renderTimeline();
     renderTick();
@@ -213,10 +257,17 @@
 
   for (const a of Object.keys(DATA.agents).sort()) $("f-agent").append(el("option", "", a));
   for (const k of DATA.kinds) $("f-kind").append(el("option", "", k));
+  for (const [key, id] of [["judge", "f-judge"], ["phase", "f-phase"], ["item", "f-item"]]) {
+    for (const v of DATA.judgement_facets[key]) $(id).append(el("option", "", v));
+    $(id).addEventListener("change", setFilters);
+  }
+  if (DATA.judgement_facets.item.length < 2) $("f-item").closest("label").hidden = true;
   $("f-agent").addEventListener("change", setFilters);
   $("f-kind").addEventListener("change", setFilters);
   $("f-text").addEventListener("input", setFilters);
-  $("f-clear").addEventListener("click", () => { $("f-agent").value = ""; $("f-kind").value = ""; $("f-text").value = ""; setFilters(); });
+  $("f-clear").addEventListener("click", () => { $("f-agent").value = ""; $("f-kind").value = ""; $("f-text").value = "";
+    for (const id of ["f-judge", "f-phase", "f-item"]) $(id).value = "";
+    setFilters(); });
   $("prev").addEventListener("click", () => go(state.i - 1));
   $("next").addEventListener("click", () => go(state.i + 1));
   $("play").addEventListener("click", play);
