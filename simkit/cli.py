@@ -147,35 +147,82 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
 @click.option("--seeds", type=int, default=1, show_default=True, help="Seeds per grid point (seed, seed+1, ...).")
 @click.option("--llm", "llm", metavar="BACKEND", help="scripted | local[:GGUF] | openai:MODEL")
 @click.option("--out", type=click.Path(path_type=Path), help="One database for the whole sweep.")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Grid points run at once (worker processes; Ray: CPUs of a local cluster).")
+@click.option("--executor", type=click.Choice(["serial", "process", "ray"]), help="Where points run (default: serial, or process with --jobs > 1).")
+@click.option("--retries", type=int, default=2, show_default=True, help="Times a failed grid point is tried again (it resumes).")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def sweep(scenario: Path, sets, seeds, llm, out, quiet) -> None:
-    """Run a grid of variants into one database, then compare them.
+def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet) -> None:
+    """Run a grid of variants into one database, then compare them. Run the same command
+    again to resume: finished points are kept, the others resume.
 
-    Example: simkit sweep scenarios/trendsim.yaml --set trendsim.attack.share=0,0.1,0.3,0.5 --seeds 2
+    Example: simkit sweep scenarios/trendsim.yaml --set trendsim.attack.share=0,0.1,0.3,0.5 --seeds 2 --jobs 2
     """
-    from simkit.engine.runner import Simulation, load_scenario
-    from simkit.engine.sweep import expand_grid
+    from simkit.display.tables import default_sweep_report
+    from simkit.engine.executors import Driver, run_point
+    from simkit.engine.registry import load_plugin
+    from simkit.engine.sweep import plan_sweep
     from simkit.store.reader import RunReader
 
-    if seeds < 1:
-        raise UsageError("--seeds must be at least 1")
-    base_config, _ = load_scenario(scenario, [], _overrides(None, llm, out))
-    points = expand_grid(list(sets))
-    run_ids = []
-    for point in points:
-        for k in range(seeds):
-            overrides = [f"{key}={value}" for key, value in point.items()]
-            extra = _overrides(base_config.seed + k, llm, out)
-            config, plugin_cfg = load_scenario(scenario, overrides, extra)
-            label = ", ".join(overrides + [f"seed={config.seed}"])
-            sim = Simulation(config, plugin_cfg, config.output.db, source=scenario)
-            result, wall = _execute(sim, resume=False, quiet=quiet, title=label)
-            console.print(f"[green]done[/] {label} -> {result.run_id} ({wall:.1f} s)")
-            run_ids.append(result.run_id)
-    from simkit.display.tables import default_sweep_report
+    if jobs < 1 or retries < 0:
+        raise UsageError("--jobs must be at least 1 and --retries at least 0")
+    executor = executor or ("process" if jobs > 1 else "serial")
+    points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out))
+    db = base_config.output.db
 
-    reader = RunReader.open(base_config.output.db)
-    (sim.plugin_cls.sweep_report or default_sweep_report)(reader, run_ids, console)
+    def say(what: str, r) -> None:
+        if what == "done":
+            console.print(f"[green]done[/] {escape(r.label)} -> {r.run_id} ({r.wall:.1f} s)", highlight=False, soft_wrap=True)
+        else:
+            err_console.print(f"[yellow]{what}[/] {escape(r.label)} (attempt {r.attempt}): {escape(r.error or '')}",
+                              highlight=False, soft_wrap=True)
+
+    results = {}
+    if executor == "serial":
+        for point in points:
+            for attempt in range(1, retries + 2):
+                try:
+                    r = run_point(point, lambda sim, resume, title: _execute(sim, resume=resume, quiet=quiet, title=title))
+                    break
+                except UsageError:
+                    raise
+                except SimkitError as exc:
+                    from simkit.engine.executors import PointResult
+
+                    r = PointResult(point.key, point.label, "failed", error=str(exc), attempt=attempt)
+                    say("retry" if attempt <= retries else "failed", r)
+            results[point.key] = r
+            if r.status == "finished":
+                say("done", r)
+    else:
+        results = Driver(db, retries=retries, say=say).run(points, executor, jobs)
+    failed = [results[p.key] for p in points if results.get(p.key) is None or results[p.key].status != "finished"]
+    run_ids = [results[p.key].run_id for p in points if results.get(p.key) and results[p.key].status == "finished"]
+    plugin_cls = load_plugin(base_config.plugin, str(scenario))
+    if run_ids:
+        (plugin_cls.sweep_report or default_sweep_report)(RunReader.open(db), run_ids, console)
+    if failed:
+        raise SimkitError(
+            f"{len(failed)} of {len(points)} grid points failed ({failed[0].label}: {failed[0].error}); "
+            "run the same command again to resume them"
+        )
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+def merge(target: Path, sources: tuple[Path, ...]) -> None:
+    """Copy every run of SOURCES into TARGET (created if missing): no loss, no duplicates.
+
+    Example: simkit merge runs/sweep.db runs/sweep.db.parts/*.db
+    """
+    from simkit.store.merge import merge_databases
+
+    report = merge_databases(target, list(sources))
+    console.print(
+        f"{target}: {len(report.copied)} runs copied, {len(report.replaced)} unfinished copies replaced, "
+        f"{len(report.skipped)} already there ({report.rows:,} rows)",
+        soft_wrap=True, highlight=False,
+    )
 
 
 @cli.group()

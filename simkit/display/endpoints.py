@@ -1,15 +1,11 @@
-"""Per-endpoint figures of an endpoint pool (`llm.endpoints`): live lines and the run's table."""
+"""Per-endpoint figures of an endpoint pool (`llm.endpoints`) in the live display (the
+run summary's table of them is `simkit.display.tables.endpoint_table`)."""
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from typing import Callable
 
-from rich.table import Table
 from rich.text import Text
-
-from simkit.display.tables import format_value
 
 EndpointSource = Callable[[], list[dict]]
 
@@ -35,19 +31,3 @@ def live_lines(rows: list[dict]) -> Text:
             style="red" if r["state"] != "up" else None,
         )
     return text
-
-
-def endpoint_table(metrics: list[dict]) -> Table | None:
-    """The run's `llm.endpoint.*` final metrics as one row per endpoint, or None without a pool."""
-    rows: dict[str, dict[str, float]] = defaultdict(dict)
-    for m in metrics:
-        if m["tick"] == -1 and m["name"].startswith("llm.endpoint."):
-            url = json.loads(m["labels_json"] or "{}").get("endpoint", "?")
-            rows[url][m["name"].removeprefix("llm.endpoint.")] = m["value"]
-    if not rows:
-        return None
-    table = Table("endpoint", "calls", "errors", "mean latency ms", "taken out", title="endpoints", title_justify="left")
-    for url, r in rows.items():
-        table.add_row(url, format_value(r.get("calls")), format_value(r.get("errors")),
-                      f"{r.get('latency_ms') or 0:.0f}", format_value(r.get("ejections")))
-    return table

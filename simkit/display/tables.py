@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 
 from rich.console import Console
 from rich.table import Table
@@ -47,8 +48,6 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
 
 def print_summary(console: Console, run: dict, metrics: list[dict], wall_seconds: float | None = None) -> None:
     console.print(summary_table(run, metrics, wall_seconds))
-    from simkit.display.endpoints import endpoint_table
-
     endpoints = endpoint_table(metrics)
     if endpoints is not None:  # the run used an endpoint pool
         console.print(endpoints)
@@ -62,3 +61,19 @@ def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:
     for rid in run_ids:
         table.add_row(rid, *(format_value(finals[rid].get(n)) for n in names))
     console.print(table)
+
+
+def endpoint_table(metrics: list[dict]) -> Table | None:
+    """The run's `llm.endpoint.*` final metrics as one row per endpoint, or None without a pool."""
+    rows: dict[str, dict[str, float]] = defaultdict(dict)
+    for m in metrics:
+        if m["tick"] == -1 and m["name"].startswith("llm.endpoint."):
+            url = json.loads(m["labels_json"] or "{}").get("endpoint", "?")
+            rows[url][m["name"].removeprefix("llm.endpoint.")] = m["value"]
+    if not rows:
+        return None
+    table = Table("endpoint", "calls", "errors", "mean latency ms", "taken out", title="endpoints", title_justify="left")
+    for url, r in rows.items():
+        table.add_row(url, format_value(r.get("calls")), format_value(r.get("errors")),
+                      f"{r.get('latency_ms') or 0:.0f}", format_value(r.get("ejections")))
+    return table
