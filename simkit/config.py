@@ -121,6 +121,12 @@ class LLMSettings(StrictModel):
     n_ctx: int = Field(default=2048, ge=256, le=131072)
     n_threads: int | None = Field(default=None, ge=1, le=256)
     n_parallel: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        """YAML 1.1 reads a bare `off` as false (`--set llm.cache=off`): it means "off"."""
+        return "off" if value is False else value
     # local: load with llama.cpp's extra (weight-repacking) buffer types. Off by default: the
     # AMX one segfaults on Xeons with AMX (llama.cpp issue 20824); on other x86 CPUs it only
     # speeds up Q4_0/Q4_K/IQ4_NL files, not the default Q4_1 model (bench/README.md).

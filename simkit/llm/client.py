@@ -16,7 +16,8 @@ up, where call rows and events go, which agent is calling); the engine supplies 
 
 The sample slot is (agent id, n), n counting identical requests by the same agent in this
 run, so two agents asking the same thing at temperature > 0 keep distinct answers, and a
-rerun of the same config finds every answer in the cache.
+rerun of the same config finds every answer in the cache. The run seed is part of the key
+too: a sweep over seeds draws a fresh sample per seed instead of reusing seed 1's answers.
 """
 
 from __future__ import annotations
@@ -224,8 +225,11 @@ class LLMClient:
         base = request_hash(self.model, request)
         n = self._slots[(request.agent_id, base)]
         self._slots[(request.agent_id, base)] += 1
-        key = slot_hash(base, f"{request.agent_id}#{n}")
-        seed = int(key[:8], 16) ^ (self.seed & 0xFFFFFFFF)
+        slot = slot_hash(base, f"{request.agent_id}#{n}")
+        # The run seed is part of the cache key: another seed is another sample, not a
+        # cache hit of the first run's answer (the sampling seed mixes it in too).
+        key = slot_hash(slot, f"seed={self.seed}")
+        seed = int(slot[:8], 16) ^ (self.seed & 0xFFFFFFFF)
         request = LLMRequest(**{**request.__dict__, "seed": seed})
 
         hit = None

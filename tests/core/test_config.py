@@ -123,3 +123,10 @@ def test_fuzzed_text_never_crashes(townhall_site, tmp_path, text):
         load_scenario(path)
     except UsageError as exc:
         assert str(path) in str(exc)
+
+
+def test_set_llm_cache_off_means_off_although_yaml_reads_false(townhall_site, tmp_path):
+    config, _ = load_scenario(townhall_yaml(tmp_path), ["llm.cache=off"])
+    assert config.llm.cache == "off"
+    with pytest.raises(ConfigError, match="llm.cache"):
+        load_scenario(townhall_yaml(tmp_path), ["llm.cache=true"])

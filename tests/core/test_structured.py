@@ -95,3 +95,19 @@ def test_scripted_instances_always_validate(seed):
 
     value = instance_from_schema(Choice.model_json_schema(), np.random.default_rng(seed))
     Choice.model_validate(value)
+
+
+async def test_another_run_seed_is_another_sample_not_a_cache_hit():
+    calls = []
+    store = {}
+
+    def record(row):
+        calls.append(row)
+        store[row["request_hash"]] = {"text": json.loads(row["response_json"])["text"], "tokens_in": 1, "tokens_out": 1}
+
+    ask = [{"role": "user", "content": "say something"}]
+    for seed in (1, 1, 2):
+        client = LLMClient(ScriptedBackend(seed=seed), seed=seed, hooks=ClientHooks(lookup=store.get, record_call=record))
+        await client.complete(ask, agent_id="a")
+    assert [c["cached"] for c in calls] == [0, 1, 0]  # seed 1 again: from the cache; seed 2: a fresh call
+    assert calls[0]["request_hash"] != calls[2]["request_hash"]

@@ -16,7 +16,7 @@ RECORDED = {
         {
             "events": "182:e13bacfe4ab7064e",
             "exposures": "114:441dff48f4935c4f",
-            "llm_calls": "457:612f9f19cb833322",
+            "llm_calls": "457:1b490e1da8212323",
             "agent_state": "20:14b76bf63e9b11d2",
             "metrics": "439:cefa28fcfae672b7",
             "trendsim_comments": "28:d2783b1fb262ed3f",
@@ -27,7 +27,7 @@ RECORDED = {
         {
             "events": "240:14ce2c57c2e96529",
             "exposures": "173:c04bcef1ab3e9f84",
-            "llm_calls": "161:7580e13e18fe1b72",
+            "llm_calls": "161:2b511d266256c502",
             "agent_state": "43:2522d133ef67785e",
             "metrics": "513:553ac73a3e3c9bb0",
             "trendsim_comments": "21:f085512fd96b3ca0",

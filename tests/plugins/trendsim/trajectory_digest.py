@@ -14,7 +14,8 @@ from pathlib import Path
 TRAJECTORY = {
     "events": "tick, seq, sim_time, agent_id, kind, payload_json",
     "exposures": "tick, seq, sim_time, agent_id, items_json",
-    "llm_calls": "tick, seq, agent_id, purpose, request_hash, model, params_json, messages_json, response_json, parsed_ok",
+    # request_hash is the cache key, not part of the trajectory (it gained the run seed later)
+    "llm_calls": "tick, seq, agent_id, purpose, model, params_json, messages_json, response_json, parsed_ok",
     "agent_state": "tick, agent_id, state_json",
     "metrics": "tick, name, value, labels_json",
     "trendsim_comments": "tick, cid, author, attack, text, sim_time, censored, rank",
