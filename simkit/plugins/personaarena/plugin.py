@@ -28,9 +28,9 @@ from simkit.plugins.personaarena.world import (
 
 
 class RecordingHost:
-    """The run context as the judges' host, also keeping each judge message as a `judge`
-    event: the replay viewers draw events, and this puts the critiques, the debate and the
-    arbiter's ruling after the conversation."""
+    """The run context as the judges' host, also keeping each judge message in memory for the
+    metrics. The messages are stored once, in the `judgements` table (the replay viewers show
+    them from there)."""
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -45,8 +45,6 @@ class RecordingHost:
     def judgement(self, record: dict) -> None:
         self.ctx.judgement(record)
         self.records.append(record)
-        self.ctx.emit("judge", {k: record[k] for k in ("judge_id", "role", "phase", "round", "metrics", "text", "scores", "parsed_ok")},
-                      agent_id=f"judge:{record['judge_id']}")
 
 
 def leaderboard(reader, run_ids: list[str], console) -> None:

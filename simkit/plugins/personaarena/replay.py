@@ -2,14 +2,15 @@
 
 The scene first (event, time, place, cast), then each line with its speaker, the
 environment agent's pick and cue before it and, after a protagonist line, its
-belief-desire-intention and the checkpoint coverage so far; after the episode the judges'
-messages (independent critiques and scores, the debate, the blind finals, the arbiter's
-ruling) and the verdict. What each speaker was shown (its exposure) is the transcript.
+belief-desire-intention and the checkpoint coverage so far; after the episode the verdict.
+The judges' messages (independent critiques and scores, the debate, the blind finals, the
+arbiter's ruling) come from the `judgements` table through `judgement()`, in the last tick.
+What each speaker was shown (its exposure) is the transcript.
 """
 
 from __future__ import annotations
 
-from simkit.replay.data import Event, Exposure
+from simkit.replay.data import Event, Exposure, Judgement
 from simkit.replay.render import Block, Renderer, fields, group, items, section, text
 from simkit.plugins.personaarena.world import CHECKPOINTS
 
@@ -62,14 +63,6 @@ class PersonaArenaRenderer(Renderer):
         if kind == "episode_end":
             return section(f"episode ended ({p.get('stop')}) after {p.get('turns')} lines",
                            [text(coverage_bar(p.get("covered", [])))])
-        if kind == "judge":
-            title = f"{p.get('judge_id')}: {PHASES.get(p.get('phase'), p.get('phase'))}, round {p.get('round')}"
-            blocks = [text(p.get("text") or "(no text)")]
-            if p.get("scores"):
-                blocks.append(text(_scores(p["scores"]), "bold"))
-            if not p.get("parsed_ok", True):
-                blocks.insert(0, text("answer never parsed: excluded", "warn"))
-            return section(title, blocks)
         if kind == "verdict":
             overall = p.get("overall")
             head = f"verdict ({p.get('method')}): overall {'-' if overall is None else f'{overall:.2f}'}"
@@ -79,6 +72,32 @@ class PersonaArenaRenderer(Renderer):
             blocks += [text(n, "dim") for n in p.get("notes", [])]
             return section(head, blocks)
         return super().event(event)
+
+    def judgement(self, j: Judgement) -> Block:
+        """A panel message: who, in which phase; the excluded judge marked; the scores on the
+        rubric, the critique or argument, and the quotes it rests on (with how many of them
+        occur in the conversation)."""
+        if j.judge_id == "arbiter":
+            who = "arbiter"
+        else:
+            who = j.judge_id + ("" if j.role in ("judge", "") else f" ({j.role})")
+        phase = PHASES.get(j.phase, j.phase)
+        if j.phase == "final" and (j.visible_to is None or len(j.visible_to) > 1):
+            phase = "final"  # blind_final: false, later judges heard it
+        title = f"{who}: {phase}" + (f", round {j.round}" if j.phase in ("debate", "summary") else "")
+        blocks: list[Block] = []
+        if not j.parsed_ok:
+            blocks.append(text(f"answer never parsed: excluded ({j.labels.get('error', 'no reason recorded')})", "warn"))
+        if j.scores:
+            blocks.append(text(_scores(j.scores), "bold"))
+        elif j.metrics:
+            blocks.append(text(f"on {', '.join(j.metrics)}", "dim"))
+        blocks.append(text(j.text or "(no text)"))
+        if j.evidence:
+            found = j.labels.get("quotes_found")
+            head = "quotes" + (f" ({found} of {len(j.evidence)} found in the conversation)" if found is not None else "")
+            blocks.append(section(head, [items([text(f"“{q}”", "em") for q in j.evidence])]))
+        return section(title, blocks)
 
     def exposure(self, exposure: Exposure) -> Block:
         shown = exposure.items

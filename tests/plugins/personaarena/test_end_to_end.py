@@ -17,8 +17,8 @@ from rich.console import Console
 from simkit.engine.runner import Simulation, load_scenario
 from simkit.plugins.personaarena.replay import PersonaArenaRenderer
 from simkit.plugins.personaarena.report import human_agreement_of, leaderboard
-from simkit.replay.data import Event
-from simkit.replay.render import plain
+from simkit.replay.data import ReplayData
+from simkit.replay.render import plain, renderer_for
 from simkit.store.reader import RunReader
 from tests.conftest import ROOT, SMALL_PERSONAS, run_cli
 
@@ -75,17 +75,24 @@ def test_png_leaderboard(sweep_db, tmp_path):
 
 def test_replay_shows_the_conversation_then_the_judges(sweep_db, tmp_path):
     db, _ = sweep_db
-    conn = sqlite3.connect(db)
-    run_id = conn.execute("select run_id from runs order by started_at limit 1").fetchone()[0]
-    renderer = PersonaArenaRenderer()
-    rows = conn.execute("select tick, seq, sim_time, agent_id, kind, payload_json from events where run_id = ? order by tick, seq", [run_id])
-    shown = [(r[4], plain(renderer.event(Event(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))))) for r in rows]
+    run_id = sqlite3.connect(db).execute("select run_id from runs order by started_at limit 1").fetchone()[0]
+    data = ReplayData.open(db, run_id)
+    renderer = renderer_for(data.plugin)
+    assert isinstance(renderer, PersonaArenaRenderer)
+    shown = [(e.kind, plain(renderer.event(e))) for e in data.iter_events()]
     kinds = [k for k, _ in shown]
-    assert kinds[0] == "scene" and kinds.index("episode_end") < kinds.index("judge") < kinds.index("verdict")
+    assert kinds[0] == "scene" and kinds.index("episode_end") < kinds.index("verdict")
+    assert "judge" not in kinds  # judge messages are stored once, in the judgements table
     line = next(text for k, text in shown if k == "line" and "belief" in text)
     assert "desire" in line and "intention" in line
     assert "[x] background" in next(text for k, text in shown if k == "episode_end")
-    assert any("independent score" in text for k, text in shown if k == "judge")
+    judged = list(data.iter_judgements())
+    assert judged and {j.tick for j in judged} == {data.last_tick}  # finish() writes into the last tick
+    assert data.judgements(data.last_tick).total == len(judged)
+    views = [plain(renderer.judgement(j)) for j in judged]
+    first = judged[0]
+    assert first.phase == "independent" and views[0].startswith(f"{first.judge_id}: independent score")
+    assert first.text in views[0] and all(f"{k} " in views[0] for k in first.scores)
 
 
 def test_html_report_of_an_episode(sweep_db, tmp_path):
@@ -93,7 +100,8 @@ def test_html_report_of_an_episode(sweep_db, tmp_path):
     run_id = sqlite3.connect(db).execute("select run_id from runs order by started_at limit 1").fetchone()[0]
     html = tmp_path / "r.html"
     run_cli(["replay", run_id, "--db", str(db), "--html", str(html)])
-    assert "personaarena" in html.read_text()
+    page = html.read_text()
+    assert "personaarena" in page and "independent score" in page  # the judges' messages, rendered by the plugin
 
 
 @pytest.mark.slow
@@ -104,9 +112,11 @@ def test_an_episode_on_the_embedded_model_stores_every_judge_message(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("select status from runs").fetchone()[0] == "finished"
     judgements = conn.execute("select judge_id, phase, parsed_ok from judgements order by tick, seq").fetchall()
-    shown = [json.loads(p) for (p,) in conn.execute("select payload_json from events where kind = 'judge' order by tick, seq")]
-    assert [(j, ph) for j, ph, _ in judgements] == [(e["judge_id"], e["phase"]) for e in shown]
     assert [ph for _, ph, _ in judgements][:3] == ["independent"] * 3
+    assert conn.execute("select count(*) from events where kind = 'judge'").fetchone()[0] == 0
+    data = ReplayData.open(db, conn.execute("select run_id from runs").fetchone()[0])
+    shown = data.judgements(data.last_tick).rows
+    assert [(j.judge_id, j.phase, j.parsed_ok) for j in shown] == [(j, ph, bool(ok)) for j, ph, ok in judgements]
     models = {m for (m,) in conn.execute("select distinct model from llm_calls")}
     assert all(m.startswith("local:") for m in models)
     assert conn.execute("select count(*) from events where kind = 'verdict'").fetchone()[0] == 1

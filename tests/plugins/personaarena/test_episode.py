@@ -11,7 +11,10 @@ import pytest
 import simkit.llm.factory as factory
 from simkit.judges.scripted import score as scripted_score
 from simkit.llm.scripted import ScriptedBackend
+from simkit.plugins.personaarena.replay import PersonaArenaRenderer
 from simkit.plugins.personaarena.world import CHECKPOINTS
+from simkit.replay.data import JudgementFilters, ReplayData
+from simkit.replay.render import plain
 from tests.plugins.personaarena.helpers import events, finals, label, run_episode
 
 
@@ -105,8 +108,13 @@ async def test_every_judge_message_is_stored_and_shown(tmp_path):
     rounds = sim.plugin.config.judge.max_debate_rounds
     assert phases == ["independent"] * 3 + ["debate"] * 3 * rounds + ["final"] * 3 + ["arbiter"]
     assert all(r["parsed_ok"] and r["text"] for r in rows)
-    shown = events(conn, "judge")
-    assert [(e["judge_id"], e["phase"]) for e in shown] == [(r["judge_id"], r["phase"]) for r in rows]
+    assert events(conn, "judge") == []  # stored once, in the judgements table
+    data = ReplayData.open(tmp_path / "a.db", sim.run_id)
+    shown = data.judgements(data.last_tick).rows
+    assert [(j.judge_id, j.phase, j.text) for j in shown] == [(r["judge_id"], r["phase"], r["text"]) for r in rows]
+    views = [plain(PersonaArenaRenderer().judgement(j)) for j in shown]
+    assert views[0].startswith("critic: independent score") and "immersion 1" in views[0]
+    assert views[3].startswith("critic: debate, round 1") and views[-1].startswith("arbiter: arbiter's ruling")
     verdict = events(conn, "verdict")[0]
     assert verdict["method"] == "arbitrated" and set(verdict["arbitrated"]) == set(verdict["disputed"])
     metrics = finals(conn)
@@ -125,6 +133,11 @@ async def test_a_judge_answer_that_never_parses_is_recorded_and_excluded(tmp_pat
     _, conn = await run_episode(tmp_path / "a.db", "max_turns=6", responders={"judge.score": critic_rambles})
     row = conn.execute("select parsed_ok, text, labels_json from judgements where judge_id = 'critic' and phase = 'independent'").fetchone()
     assert row["parsed_ok"] == 0 and "rather good" in row["text"] and "error" in json.loads(row["labels_json"])
+    data = ReplayData.open(tmp_path / "a.db", conn.execute("select run_id from runs").fetchone()[0])
+    critic = data.judgements(data.last_tick, JudgementFilters(judge="critic")).rows
+    assert [(j.phase, j.parsed_ok) for j in critic] == [("independent", False)]
+    view = plain(PersonaArenaRenderer().judgement(critic[0]))
+    assert "answer never parsed: excluded" in view and "rather good" in view
     assert conn.execute("select count(*) from judgements where judge_id = 'critic' and phase != 'independent'").fetchone()[0] == 0
     metrics = finals(conn)
     assert metrics[("judge.excluded", label(judge="critic", phase="independent"))] == 1
