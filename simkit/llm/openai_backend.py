@@ -40,6 +40,7 @@ from simkit.config import LLMConfig
 from simkit.errors import LLMUnavailable, UsageError
 from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, ToolsRejected, TransientLLMError, openai_tool_choice
 from simkit.llm.schema_bounds import enum_bounded_numbers
+from simkit.llm.lean_http import LeanHTTP
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class OpenAIBackend(Backend):
         self.n_clients = max(1, -(-max_concurrency // CONNECTIONS_PER_CLIENT))
         self._clients: list[openai.AsyncOpenAI] = []
         self._next = 0
+        self._lean: LeanHTTP | None = None  # the chat POST without the SDK (simkit/llm/lean_http.py)
 
     @classmethod
     def from_config(cls, cfg: LLMConfig) -> "OpenAIBackend":
@@ -180,6 +182,9 @@ class OpenAIBackend(Backend):
                     self.dialect = nxt
 
     async def aclose(self) -> None:
+        lean, self._lean = self._lean, None
+        if lean is not None:
+            await lean.aclose()
         clients, self._clients = self._clients, []
         for client in clients:
             await client.close()
@@ -236,6 +241,10 @@ class OpenAIBackend(Backend):
         # `chat.completions.create` would first walk every nested value (the whole JSON
         # schema) to coerce types and then build pydantic objects: ~5 ms of CPU per call,
         # more than everything else at 100 concurrent calls (bench/README.md).
+        if self._lean is None and use_lean(self.base_url):
+            self._lean = LeanHTTP(self.base_url, os.environ.get(self.api_key_env) or "not-needed", self.timeout, self.client)
+        if self._lean is not None:
+            return await self._lean.post("/chat/completions", body)
         return await self.client.post("/chat/completions", body=body, cast_to=object)
 
     @contextlib.contextmanager
@@ -286,6 +295,14 @@ class OpenAIBackend(Backend):
             f"HTTP {exc.status_code} from {self.base_url}: the API key was refused; "
             f"set the environment variable {self.api_key_env} to a valid key"
         )
+
+
+def use_lean(base_url: str) -> bool:
+    """The lean transport for `http://` servers; the SDK for `https://` (SIMKIT_HTTP forces one)."""
+    choice = os.environ.get("SIMKIT_HTTP", "")
+    if choice in ("sdk", "httpx", "aiohttp"):
+        return False
+    return choice == "lean" or base_url.startswith("http://")
 
 
 def _http_client():
