@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
 
-from simkit.agents.graph import compile_once
+from simkit.agents.graph import compile_once, linear_graph
 from simkit.agents.memory import MemoryStream
 from simkit.agents.prompts import PromptLibrary
 from simkit.llm.client import LLMClient
@@ -144,13 +143,7 @@ async def _speak(state: TurnState) -> dict:
 @compile_once
 def turn_graph():
     """A character's turn: one physical action, then the line said while doing it."""
-    graph = StateGraph(TurnState)
-    graph.add_node("act", _act)
-    graph.add_node("speak", _speak)
-    graph.add_edge(START, "act")
-    graph.add_edge("act", "speak")
-    graph.add_edge("speak", END)
-    return graph.compile()
+    return linear_graph(TurnState, _act, _speak)
 
 
 async def write_synopsis(

@@ -13,9 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
 
-from simkit.agents.graph import compile_once
+from simkit.agents.graph import compile_once, linear_graph
 from simkit.agents.prompts import PromptLibrary
 from simkit.llm.client import LLMClient
 
@@ -55,13 +54,7 @@ async def settle(state: TurnState) -> dict:
 
 @compile_once
 def turn_graph():
-    graph = StateGraph(TurnState)
-    graph.add_node("ask", ask)
-    graph.add_node("settle", settle)
-    graph.add_edge(START, "ask")
-    graph.add_edge("ask", "settle")
-    graph.add_edge("settle", END)
-    return graph.compile()
+    return linear_graph(TurnState, ask, settle)
 
 
 async def take_turn(**state: Any) -> tuple[dict[str, Any], bool]:

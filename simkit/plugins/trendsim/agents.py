@@ -25,7 +25,7 @@ from typing import Any, Callable, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from simkit.agents.graph import compile_once
+from simkit.agents.graph import compile_once, linear_graph
 from simkit.agents.prompts import PromptLibrary
 from simkit.llm.client import LLMClient
 from simkit.personas.model import Persona
@@ -262,13 +262,7 @@ async def attacker_post(state: VisitState) -> dict:
 
 @compile_once
 def attacker_graph():
-    g = StateGraph(VisitState)
-    g.add_node("enter", attacker_enter)
-    g.add_node("post", attacker_post)
-    g.add_edge(START, "enter")
-    g.add_edge("enter", "post")
-    g.add_edge("post", END)
-    return g.compile()
+    return linear_graph(VisitState, attacker_enter, attacker_post)
 
 
 async def walk_visit(graph, **state: Any) -> Walk:
