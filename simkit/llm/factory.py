@@ -82,15 +82,6 @@ class RoleClients:
         self.default = self._client(base)
         self._roles = {role: self._client(cfg.for_role(role)) for role in cfg.roles}
 
-    @classmethod
-    def single(cls, client: LLMClient) -> "RoleClients":
-        """Every role served by one ready-made client (tests, benches)."""
-        pool = cls.__new__(cls)
-        pool.cfg, pool.seed, pool.hooks, pool.stats = LLMConfig(), client.seed, client.hooks, client.stats
-        pool._backends, pool._clients, pool._roles = {}, {}, {}
-        pool.default = client
-        return pool
-
     @staticmethod
     def _backend_key(cfg: LLMSettings) -> tuple:
         value = cfg.model_dump(mode="json", include=set(BACKEND_KEYS))

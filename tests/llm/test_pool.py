@@ -24,7 +24,6 @@ from simkit.llm.client import LLMClient
 from simkit.llm.factory import make_backend, make_client
 from simkit.llm.pool import EndpointPool
 from tests.conftest import ROOT, run_cli, townhall_yaml
-from tests.servers.fault_server import FaultServer, Faults
 from tests.servers.llama_server import free_port
 
 
