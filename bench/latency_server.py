@@ -6,23 +6,81 @@ The fault server (tests/servers/fault_server.py) runs a thread per connection an
 the client's figures. This one costs ~0.05 ms, so what is measured is the client.
 
     python bench/latency_server.py --latency 0.2    # prints READY <port>
+
+With `--schema-answers`, a structured request gets an answer built from its own JSON schema
+(an enum value picked by a hash of the prompt, the shortest valid string, the minimum
+number), so a plugin's answers parse and its agents behave as with a model that always
+follows the format; the choice depends only on the prompt, so reruns are identical.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 
 ANSWER = json.dumps({"action": "like", "comment": "fine by me", "interest": 3, "trust": 0.5})
 
 
+def _schema_of(body: dict) -> dict | None:
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return (fmt.get("json_schema") or {}).get("schema")
+    if fmt.get("type") == "json_object":
+        return fmt.get("schema")
+    return None
+
+
+def instance(schema: dict, defs: dict, pick: int) -> object:
+    """A minimal value valid under `schema`; `pick` chooses among enum values."""
+    if "$ref" in schema:
+        return instance(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, pick)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return instance(schema[key][0], defs, pick)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][pick % len(schema["enum"])]
+    kind = schema.get("type", "string")
+    if isinstance(kind, list):
+        kind = kind[0]
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {k: instance(v, defs, pick // 3 + i) for i, (k, v) in enumerate(props.items())}
+    if kind == "array":
+        return [instance(schema.get("items") or {}, defs, pick) for _ in range(schema.get("minItems", 0))]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        high = schema.get("maximum", low + 100)
+        value = low + pick % (max(1, int(high - low)) + 1)
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return bool(pick % 2)
+    if kind == "null":
+        return None
+    text = "fine by me"
+    low, high = schema.get("minLength", 0), schema.get("maxLength", 1000)
+    return (text + " " * max(0, low - len(text)))[: max(low, min(high, len(text)))]
+
+
+def _answer(body: dict) -> str:
+    schema = _schema_of(body) if Latency.schema_answers else None
+    if not schema:
+        return ANSWER
+    prompt = json.dumps(body.get("messages"), sort_keys=True).encode()
+    pick = int.from_bytes(hashlib.blake2b(prompt, digest_size=4).digest(), "big")
+    return json.dumps(instance(schema, schema.get("$defs") or {}, pick))
+
+
 def _response(body: dict) -> bytes:
     prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages") or [])
+    answer = _answer(body)
     payload = json.dumps({
         "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": body.get("model", "bench"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt // 4 + 1, "completion_tokens": len(ANSWER) // 4, "total_tokens": prompt // 4 + 20},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt // 4 + 1, "completion_tokens": len(answer) // 4, "total_tokens": prompt // 4 + 20},
     }).encode()
     return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload)
 
@@ -32,6 +90,7 @@ MODELS = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model
 
 class Latency(asyncio.Protocol):
     latency = 0.2
+    schema_answers = False
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -64,20 +123,23 @@ class Latency(asyncio.Protocol):
             self.transport.write(data)
 
 
-async def serve(latency: float, port: int) -> None:
+async def serve(latency: float, port: int, schema_answers: bool = False, lifetime: float = 900) -> None:
     Latency.latency = latency
+    Latency.schema_answers = schema_answers
     server = await asyncio.get_running_loop().create_server(Latency, "127.0.0.1", port, backlog=1024)
     print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
-        await asyncio.sleep(900)
+        await asyncio.sleep(lifetime)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--schema-answers", action="store_true", help="answer structured requests from their schema")
+    parser.add_argument("--lifetime", type=float, default=900, help="seconds before the server exits by itself")
     args = parser.parse_args()
-    asyncio.run(serve(args.latency, args.port))
+    asyncio.run(serve(args.latency, args.port, args.schema_answers, args.lifetime))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,165 @@
+"""TrendSim at 1,000-10,000 agents against a stand-in model with a fixed latency: wall time
+against the run's critical-path bound, CPU, and memory per 1,000 agents.
+
+A synchronous TrendSim tick runs every due visit at once; a visit is a chain of calls in a
+row (one per page, up to `max_actions_per_visit`), and comments posted in the tick may go
+to the censor one after another while the tick's actions are applied. So no engine can
+finish a tick faster than its longest chain of calls times the latency, and the run's
+critical-path bound is the sum over ticks of (longest chain in the tick) x latency, read
+from the run's own `llm_calls`. wall / bound is how close the engine gets to it; 1.0 is a
+free engine with unlimited concurrency.
+
+The endpoint is `bench/latency_server.py --schema-answers` (every structured answer built
+from the request's schema, chosen by a hash of the prompt: the same run every time). Each
+population runs in its own process, so its peak RSS is its own; MiB per 1,000 agents is the
+slope between the smallest and largest population.
+
+    python bench/scale_bench.py --agents 1000,10000 [--latency 0.05] [--concurrency 256]
+        [--endpoints 1] [--share 0.3] [--profile out.html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "trendsim_pa30.yaml"
+sys.path.insert(0, str(ROOT))
+
+
+def personas(n: int, folder: Path) -> Path:
+    """n personas: the shipped population, repeated under new ids."""
+    base = [json.loads(line) for line in (ROOT / "personas" / "population.jsonl").read_text().splitlines() if line.strip()]
+    path = folder / f"personas-{n}.jsonl"
+    with path.open("w") as fh:
+        for i in range(n):
+            fh.write(json.dumps(dict(base[i % len(base)], id=f"bench{i:05d}")) + "\n")
+    return path
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "latency_server.py"), "--latency", str(latency), "--schema-answers",
+         "--lifetime", "3600"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    line = proc.stdout.readline().split()
+    return proc, f"http://127.0.0.1:{line[1]}/v1"
+
+
+def one(args: argparse.Namespace) -> None:
+    """Child: run one population, print a JSON line of what it cost."""
+    import asyncio
+
+    from simkit.engine.runner import Simulation, load_scenario
+
+    n, folder = args.one, Path(args.folder)
+    urls = args.urls.split(",")
+    llm: dict = {"backend": "openai", "model": "bench", "max_concurrency": args.concurrency, "cache": "off",
+                 "timeout": 120, "max_tokens": 256}
+    if len(urls) > 1:
+        llm["endpoints"] = [{"base_url": u, "concurrency": args.concurrency // len(urls)} for u in urls]
+    else:
+        llm["base_url"] = urls[0]
+    db = folder / f"run-{n}.db"
+    os.environ.setdefault("OPENAI_API_KEY", "bench")
+    sets = [f"population.personas={personas(n, folder)}", f"population.size={n}", "mode=synchronous",
+            f"attack.share={args.share}", "cognition=fused"]
+    config, plugin_cfg = load_scenario(SCENARIO, sets, {"llm": llm, "output": {"db": str(db)}})
+    sim = Simulation(config, plugin_cfg, db, source=SCENARIO)
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="disabled")
+        profiler.start()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    asyncio.run(sim.run())
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    if profiler is not None:
+        profiler.stop()
+        Path(args.profile).write_text(profiler.output_html())
+        print(profiler.output_text(unicode=False, color=False, show_all=False)[:6000], file=sys.stderr)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"db": str(db), "wall": wall, "cpu": cpu, "rss_mib": rss}))
+
+
+def critical_path(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """(ticks, sum over ticks of the longest chain of calls, calls). The chain of a tick is
+    the most calls one agent made in it, plus the censor's calls, which run one by one."""
+    chains = conn.execute(
+        """select tick, max(n) from (select tick, agent_id, count(*) n from llm_calls
+           where purpose != 'trendsim.censor' group by tick, agent_id) group by tick"""
+    ).fetchall()
+    censor = dict(conn.execute("select tick, count(*) from llm_calls where purpose = 'trendsim.censor' group by tick").fetchall())
+    total = sum(c for _, c in chains) + sum(censor.values())
+    ticks = conn.execute("select count(*) from ticks").fetchone()[0]
+    calls = conn.execute("select count(*) from llm_calls").fetchone()[0]
+    return ticks, total, calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", default="1000,10000")
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--endpoints", type=int, default=1)
+    parser.add_argument("--share", type=float, default=0.3, help="attacker share (0.3: the paper's PA-30)")
+    parser.add_argument("--profile", default=None, help="pyinstrument HTML of the largest population")
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--urls", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        return one(args)
+
+    sizes = [int(x) for x in args.agents.split(",")]
+    print("$ python bench/scale_bench.py " + " ".join(sys.argv[1:]))
+    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "?")
+    print(f"{cpu_model}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}")
+    print(f"TrendSim PA-{args.share * 100:.0f}, synchronous, fused, 16 h; {args.endpoints} endpoint(s) answering after "
+          f"{args.latency * 1000:.0f} ms; concurrency {args.concurrency}")
+    servers = [start_server(args.latency) for _ in range(args.endpoints)]
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="simkit-scale-") as tmp:
+            header = (f"{'agents':>7s} {'ticks':>5s} {'calls':>7s} {'calls/s':>8s} {'chain':>6s} {'bound s':>8s} {'wall s':>7s}"
+                      f" {'wall/bound':>10s} {'CPU s':>6s} {'CPU ms/call':>11s} {'peak MiB':>9s}")
+            print(header)
+            for n in sizes:
+                cmd = [sys.executable, __file__, "--one", str(n), "--folder", tmp, "--urls", ",".join(u for _, u in servers),
+                       "--concurrency", str(args.concurrency), "--share", str(args.share)]
+                if args.profile and n == max(sizes):
+                    cmd += ["--profile", args.profile]
+                out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
+                res = json.loads(out)
+                conn = sqlite3.connect(res["db"])
+                ticks, chain, calls = critical_path(conn)
+                conn.close()
+                bound = chain * args.latency
+                rows.append((n, res["rss_mib"]))
+                print(f"{n:7d} {ticks:5d} {calls:7d} {calls / res['wall']:8.0f} {chain:6d} {bound:8.1f} {res['wall']:7.1f}"
+                      f" {res['wall'] / bound:10.2f} {res['cpu']:6.1f} {1000 * res['cpu'] / calls:11.2f} {res['rss_mib']:9.0f}",
+                      flush=True)
+                Path(res["db"]).unlink()
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait()
+    if len(rows) > 1:
+        (n0, m0), (n1, m1) = rows[0], rows[-1]
+        print(f"memory: {1000 * (m1 - m0) / (n1 - n0):.1f} MiB per 1,000 agents (peak RSS slope, {n0} -> {n1} agents)")
+
+
+if __name__ == "__main__":
+    main()
