@@ -14,13 +14,14 @@ every plugin must get right.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
 from simkit.engine.context import RunContext
-from simkit.engine.recorder import run_in_slot
+from simkit.engine.recorder import in_slot, run_in_slot
 from simkit.engine.turns import TurnQueue
-from simkit.plugins.base import Action, Activation, Plugin, TickInfo
+from simkit.plugins.base import Action, Activation, Plugin, TickInfo, Turn
 from simkit.store.writer import RunWriter
 
 
@@ -133,7 +134,11 @@ class TickLoop:
 
         A task per agent costs scheduling time that grows with the number of agents; the
         LLM client admits only `max_concurrency` calls at once anyway, so a few workers per
-        slot keep it saturated."""
+        slot keep it saturated. A plugin with `act_wave` gets the whole wave instead."""
+        turns = [Turn(a, functools.partial(in_slot, (*slot, i), a.agent_id)) for i, a in enumerate(activations)]
+        batched = await self.plugin.act_wave(turns)
+        if batched is not None:
+            return batched
         results: list = [None] * len(activations)
         queue = iter(enumerate(activations))
 

@@ -10,9 +10,10 @@ work in parallel and still get the same database every time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from datetime import datetime
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Iterator
 
 from simkit.store.writer import TickBuffer, dumps
 
@@ -31,6 +32,18 @@ def slot_context(slot: tuple, agent_id: str | None = None) -> contextvars.Contex
     ctx.run(_slot.set, slot)
     ctx.run(_agent.set, agent_id)
     return ctx
+
+
+@contextlib.contextmanager
+def in_slot(slot: tuple, agent_id: str | None) -> Iterator[None]:
+    """Inside this block (in the running task) recorded rows sort under `slot` and LLM calls
+    name `agent_id`: for work that runs in tasks the engine did not create (a batched graph)."""
+    tokens = (_slot.set(slot), _agent.set(agent_id))
+    try:
+        yield
+    finally:
+        _agent.reset(tokens[1])
+        _slot.reset(tokens[0])
 
 
 def run_in_slot(slot: tuple, agent_id: str | None, coro) -> asyncio.Task:

@@ -73,6 +73,16 @@ class Activation:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A turn of a synchronous wave handed to `act_wave`: its activation, and the context
+    its work must run in (`with turn.enter(): ...`) so that what it records and the LLM calls
+    it makes sort and are attributed as if the engine had run `act` for it."""
+
+    activation: Activation
+    enter: Callable[[], typing.ContextManager[None]]
+
+
 @dataclass
 class Action:
     """Something an agent does to the world; `apply` gives it effect."""
@@ -180,6 +190,12 @@ class Plugin(ABC, Generic[ConfigT]):
     @abstractmethod
     async def act(self, activation: Activation) -> list[Action]:
         """The agent decides. The world changes only through returned actions or `perform`."""
+
+    async def act_wave(self, turns: list[Turn]) -> list[list[Action]] | None:
+        """Synchronous mode, optional: every turn of a wave at once (e.g. one batched
+        LangGraph invocation, `simkit.agents.wave`), the actions per turn in turn order; the
+        same actions `act` would return. None (the default): the engine calls `act` per turn."""
+        return None
 
     @abstractmethod
     async def apply(self, action: Action) -> Any:

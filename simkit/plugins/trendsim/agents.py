@@ -1,4 +1,5 @@
-"""Agent cognition: LangGraph graphs compiled once per agent type.
+"""Agent cognition: LangGraph graphs (`Machine`s) compiled once per agent type, run one
+visit per invocation, or a synchronous wave of visits per invocation (`simkit.agents.wave`).
 
 A normal user walks one visit page by page (at most 4 actions). Per step, `faithful`
 makes the paper's separate calls (perceive the page; decide from the impression; write a
@@ -23,9 +24,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, TypedDict
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END
 
-from simkit.agents.graph import compile_once, linear_graph
+from simkit.agents.wave import Machine
 from simkit.agents.prompts import PromptLibrary
 from simkit.llm.client import LLMClient
 from simkit.personas.model import Persona
@@ -214,28 +215,13 @@ async def fused_step(state: VisitState) -> dict:
     return {"now": state["now"], "mind": state["mind"]}
 
 
-@compile_once
-def faithful_graph():
-    g = StateGraph(VisitState)
-    for name, fn in (("show", show), ("perceive", perceive), ("decide", decide), ("write", write), ("reflect", reflect), ("advance", advance)):
-        g.add_node(name, fn)
-    g.add_edge(START, "show")
-    g.add_edge("show", "perceive")
-    g.add_edge("perceive", "decide")
-    g.add_edge("decide", "write")
-    g.add_edge("write", "reflect")
-    g.add_edge("reflect", "advance")
-    g.add_conditional_edges("advance", until_done("show"), ["show", END])
-    return g.compile()
-
-
-@compile_once
-def fused_graph():
-    g = StateGraph(VisitState)
-    g.add_node("step", fused_step)
-    g.add_edge(START, "step")
-    g.add_conditional_edges("step", until_done("step"), ["step", END])
-    return g.compile()
+FAITHFUL = Machine(
+    "faithful", VisitState, "show",
+    (("show", show), ("perceive", perceive), ("decide", decide), ("write", write), ("reflect", reflect), ("advance", advance)),
+    (("show", "perceive"), ("perceive", "decide"), ("decide", "write"), ("write", "reflect"), ("reflect", "advance"),
+     ("advance", until_done("show"))),
+)
+FUSED = Machine("fused", VisitState, "step", (("step", fused_step),), (("step", until_done("step")),))
 
 
 # -- attackers ---------------------------------------------------------------------------
@@ -260,15 +246,19 @@ async def attacker_post(state: VisitState) -> dict:
     return {"now": state["now"]}
 
 
-@compile_once
-def attacker_graph():
-    return linear_graph(VisitState, attacker_enter, attacker_post)
+ATTACKER = Machine("attacker", VisitState, "attacker_enter",
+                   (("attacker_enter", attacker_enter), ("attacker_post", attacker_post)),
+                   (("attacker_enter", "attacker_post"),))
 
 
-async def walk_visit(graph, **state: Any) -> Walk:
-    """Run one visit through `graph`; returns what it produced."""
-    walk = Walk(steps=[], end=state["now"], mind=state.get("mind"))
-    out = await graph.ainvoke({**state, "walk": walk}, {"recursion_limit": 200})
+def start_visit(**state: Any) -> dict:
+    """The input state of one visit (with the `Walk` its nodes fill in)."""
+    return {**state, "walk": Walk(steps=[], end=state["now"], mind=state.get("mind"))}
+
+
+def end_visit(out: dict) -> Walk:
+    """What a visit produced, from its final state."""
+    walk = out["walk"]
     walk.end = out["now"]
     walk.mind = out.get("mind")
     return walk

@@ -17,9 +17,10 @@ import yaml
 
 from simkit.errors import UsageError
 from simkit.personas.model import INTEREST_GROUPS, Persona
-from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
+from simkit.plugins.base import Action, Activation, AgentSpec, Plugin, Turn
 from simkit.plugins.trendsim import metrics
-from simkit.plugins.trendsim.agents import PROMPTS, PROMPTS_DIR, Attacker, Mind, attacker_graph, faithful_graph, fused_graph, walk_visit
+from simkit.agents.wave import run_wave
+from simkit.plugins.trendsim.agents import ATTACKER, FAITHFUL, FUSED, PROMPTS, PROMPTS_DIR, Attacker, Mind, Walk, end_visit, start_visit
 from simkit.plugins.trendsim.answers import Verdict
 from simkit.plugins.trendsim.config import ATTACK_TYPES, TrendSimConfig
 from simkit.plugins.trendsim.network import interaction_graph
@@ -82,7 +83,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         self.attackers = self._make_attackers(counts)
         self.tally = metrics.Tally()
         self.interactions: list[tuple[str, str, str]] = []
-        self._graph = fused_graph() if cfg.cognition == "fused" else faithful_graph()
+        self._machine = FUSED if cfg.cognition == "fused" else FAITHFUL
 
         for agent in self.users:
             A = breaking_degree(0, self.n_agents, self.minds[agent].emotion)
@@ -113,7 +114,8 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         visits = [Activation(e.agent_id, e.time, {"visit": e.payload["visit"]}) for e in due if e.kind == "visit"]
         return sorted(visits, key=lambda a: (a.sim_time, a.agent_id))
 
-    async def act(self, activation: Activation) -> list[Action]:
+    def _visit(self, activation: Activation):
+        """The graph of this visit and its input state."""
         agent, cfg = activation.agent_id, self.config
         visit = Visit(self.world, agent, cfg.page_size, cfg.max_actions_per_visit)
         common: dict[str, Any] = {
@@ -122,9 +124,22 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         }
         if agent in self.attackers:
             common["llm"] = self.ctx.llm_for("attacker")
-            walk = await walk_visit(attacker_graph(), attacker=self.attackers[agent], **common)
-        else:
-            walk = await walk_visit(self._graph, persona=self.users[agent], mind=self.minds[agent], **common)
+            return ATTACKER, start_visit(attacker=self.attackers[agent], **common)
+        return self._machine, start_visit(persona=self.users[agent], mind=self.minds[agent], **common)
+
+    async def act(self, activation: Activation) -> list[Action]:
+        machine, state = self._visit(activation)
+        out = await machine.graph().ainvoke(state, {"recursion_limit": 200})
+        return self._actions(activation, end_visit(out))
+
+    async def act_wave(self, turns: list[Turn]) -> list[list[Action]]:
+        """A synchronous tick's visits in one LangGraph invocation (same actions as `act`)."""
+        visits = [(*self._visit(t.activation), t.enter) for t in turns]
+        outs = await run_wave(visits)
+        return [self._actions(t.activation, end_visit(out)) for t, out in zip(turns, outs)]
+
+    def _actions(self, activation: Activation, walk: Walk) -> list[Action]:
+        agent = activation.agent_id
         actions = [Action(agent, step.action, when, step.payload()) for step, when in walk.steps]
         end = {
             "visit": activation.data["visit"], "actions": len(walk.steps), "shown": walk.shown,
