@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -150,7 +151,7 @@ class Simulation:
         agents = await self._setup(personas, replaying=replay_until >= 0)
         if resume:
             self._check_same_world(writer, row, agents)
-            writer.update_run(self.run_id, {"status": "running", "error": None})
+            writer.update_run(self.run_id, {"status": "running", "error": None, "host": socket.gethostname()})
         else:
             writer.start_run(
                 {
@@ -160,6 +161,7 @@ class Simulation:
                     "config_json": dumps(scenario_to_yaml_dict(self.config)),
                     "seed": self.config.seed,
                     "simkit_version": simkit.__version__,
+                    "host": socket.gethostname(),  # where it ran (a sweep point on a Ray cluster: its node)
                     "model": self.llm.model,
                     "prompt_hashes_json": dumps(prompt_hashes(self.plugin_cls)),
                     "status": "running",

@@ -12,7 +12,7 @@ TABLES: dict[str, dict] = {
             "simkit_version": str, "model": str, "prompt_hashes_json": str, "status": str,
             "started_at": str, "finished_at": str, "ticks_total": int, "last_tick": int,
             "tokens_in": int, "tokens_out": int, "llm_calls": int, "cache_hits": int,
-            "retries": int, "parse_failures": int, "error": str,
+            "retries": int, "parse_failures": int, "error": str, "host": str,
         },
         pk="run_id",
     ),
