@@ -19,7 +19,7 @@ posts the prototype sentence itself.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, TypedDict
@@ -47,7 +47,9 @@ class Mind:
     social_confidence: float = 0.5
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies, and the hourly metrics read 10,000 of these
+        return {"memory": self.memory, "opinion": self.opinion, "emotion": self.emotion,
+                "social_confidence": self.social_confidence}
 
 
 @dataclass
@@ -119,11 +121,53 @@ async def ask(state: VisitState, messages: list[dict[str, str]], schema: type, p
 
 
 def user_messages(state: VisitState, template: str, **values: Any) -> list[dict[str, str]]:
-    return PROMPTS.messages(
-        "persona.j2", template, persona=state["persona"], me=state["mind"],
-        page_text=state.get("page_text", ""), impression=state.get("impression", ""),
-        actions=state["visit"].valid_actions(), **values,
+    return user_prompt(
+        template, state["persona"], state["mind"], page_text=state.get("page_text", ""),
+        impression=state.get("impression", ""), actions=state["visit"].valid_actions(), **values,
     )
+
+
+PREAMBLE = "You like browsing trending topics on social media."
+
+
+def user_prompt(template: str, persona: Persona, mind: Mind, **values: Any) -> list[dict[str, str]]:
+    """A user's call laid out for prefix caches: what stays the same longest comes first.
+    Fused (one call per step): the rules, shared by every agent and step, then the persona;
+    the state and the page last. Faithful (six different calls per step, all reading the
+    same state): the persona and the state, then the call's rules and the page."""
+    rules = PROMPTS.render_block(template, "rules", **values)
+    ask = PROMPTS.render_block(template, "ask", **values)
+    state = PROMPTS.render("state.j2", me=mind)
+    if template == "fused.j2":
+        return [
+            {"role": "system", "content": f"{PREAMBLE} {rules}\n\n{persona_text(persona)}"},
+            {"role": "user", "content": f"{state}\n\n{ask}"},
+        ]
+    return [
+        {"role": "system", "content": f"{PREAMBLE}\n\n{persona_text(persona)}"},
+        {"role": "user", "content": f"{state}\n\n{rules}\n\n{ask}"},
+    ]
+
+
+def split_messages(template: str, **values: Any) -> list[dict[str, str]]:
+    """An instrument's call (attacker, censor): its rules as the system message, the rest as the user one."""
+    return [
+        {"role": "system", "content": PROMPTS.render_block(template, "rules", **values)},
+        {"role": "user", "content": PROMPTS.render_block(template, "ask", **values)},
+    ]
+
+
+_PERSONAS: dict[int, tuple[Persona, str]] = {}
+
+
+def persona_text(persona: Persona) -> str:
+    """The persona's description, rendered once per persona (it never changes in a run)."""
+    hit = _PERSONAS.get(id(persona))
+    if hit is None or hit[0] is not persona:
+        if len(_PERSONAS) > 100_000:
+            _PERSONAS.clear()
+        hit = _PERSONAS[id(persona)] = (persona, PROMPTS.render("persona.j2", persona=persona))
+    return hit[1]
 
 
 async def advance(state: VisitState) -> dict:
@@ -237,7 +281,7 @@ async def attacker_post(state: VisitState) -> dict:
     """Read the topic page, post one comment imitating the prototype, leave."""
     visit, attacker = state["visit"], state["attacker"]
     state = {**state, **await show(state)}
-    msgs = PROMPTS.messages(None, "attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
+    msgs = split_messages("attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
     ans = await ask(state, msgs, answers.PoisonComment, purpose="trendsim.attack")
     text = ans.parsed.comment.strip() if ans.ok and ans.parsed.comment.strip() else attacker.prototype
     for action in ("comment", "leave"):

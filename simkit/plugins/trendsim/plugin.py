@@ -20,7 +20,9 @@ from simkit.personas.model import INTEREST_GROUPS, Persona
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin, Turn
 from simkit.plugins.trendsim import metrics
 from simkit.agents.wave import run_wave
-from simkit.plugins.trendsim.agents import ATTACKER, FAITHFUL, FUSED, PROMPTS, PROMPTS_DIR, Attacker, Mind, Walk, end_visit, start_visit
+from simkit.plugins.trendsim.agents import (
+    ATTACKER, FAITHFUL, FUSED, PROMPTS_DIR, Attacker, Mind, Walk, end_visit, split_messages, start_visit,
+)
 from simkit.plugins.trendsim.answers import Verdict
 from simkit.plugins.trendsim.config import ATTACK_TYPES, TrendSimConfig
 from simkit.plugins.trendsim.network import interaction_graph
@@ -198,7 +200,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
 
     async def _flagged(self, text: str) -> bool:
         """The censor's verdict; if its answer cannot be read, the comment is published."""
-        msgs = PROMPTS.messages(None, "censor.j2", title=self.world.topic.title, text=text)
+        msgs = split_messages("censor.j2", title=self.world.topic.title, text=text)
         ans = await self.ctx.llm_for("censor").complete(msgs, schema=Verdict, purpose="trendsim.censor")
         return bool(ans.ok and ans.parsed.malicious)
 

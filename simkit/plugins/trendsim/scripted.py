@@ -50,6 +50,10 @@ def _system(request: LLMRequest) -> str:
     return request.messages[0]["content"] if len(request.messages) > 1 else ""
 
 
+def _everything(request: LLMRequest) -> str:
+    return "\n".join(m["content"] for m in request.messages)
+
+
 def _number(pattern: str, text: str, default: float) -> float:
     match = re.search(pattern, text)
     return float(match.group(1)) if match else default
@@ -88,11 +92,11 @@ def _moved(request: LLMRequest, rng: np.random.Generator, current: float, shift:
 
 
 def _emotion(request: LLMRequest, rng: np.random.Generator) -> int:
-    return _moved(request, rng, _number(r"- emotion: (\d+) out of 100", _system(request), 50) / 100, 0.0)
+    return _moved(request, rng, _number(r"- emotion: (\d+) out of 100", _everything(request), 50) / 100, 0.0)
 
 
 def _confidence(request: LLMRequest, rng: np.random.Generator) -> int:
-    current = _number(r"- social confidence: (\d+) out of 100", _system(request), 50) / 100
+    current = _number(r"- social confidence: (\d+) out of 100", _everything(request), 50) / 100
     return _moved(request, rng, current, 0.05)
 
 
@@ -140,7 +144,7 @@ def _fused(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _attack(request: LLMRequest, rng: np.random.Generator) -> dict[str, str]:
-    match = re.search(r'this sentence:\n"(.*)"', _prompt(request))
+    match = re.search(r'this sentence:\n"(.*)"', _everything(request))
     prototype = match.group(1) if match else "This is all a lie."
     title = re.search(r"\[Topic page\] (.*)", _prompt(request))
     about = title.group(1).split()[0:3] if title else ["this"]

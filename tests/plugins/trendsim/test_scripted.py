@@ -5,7 +5,7 @@ import pytest
 
 from simkit.llm.base import LLMRequest
 from simkit.personas.model import Persona
-from simkit.plugins.trendsim.agents import PROMPTS, Mind
+from simkit.plugins.trendsim.agents import Mind, user_prompt
 from simkit.plugins.trendsim.answers import fused_model
 from simkit.plugins.trendsim.scripted import RESPONDERS, tone
 
@@ -16,7 +16,7 @@ KIND = "Volunteers cheered and thanked everyone, a wonderful record for the hosp
 
 def fused_request(emotion: float, page_text: str) -> LLMRequest:
     actions = ("like_topic", "comment", "leave")
-    messages = PROMPTS.messages("persona.j2", "fused.j2", persona=PERSONA, me=Mind(emotion=emotion), page_text=page_text, actions=actions)
+    messages = user_prompt("fused.j2", PERSONA, Mind(emotion=emotion), page_text=page_text, actions=actions)
     return LLMRequest(messages=messages, purpose="trendsim.step", schema_json=fused_model(actions).model_json_schema())
 
 
@@ -33,8 +33,8 @@ def test_emotion_moves_from_the_current_value_with_the_pages_tone(start):
 def test_faithful_reflection_sees_the_tone_through_the_impression():
     rng = np.random.default_rng(0)
     impression = RESPONDERS["trendsim.perceive"](
-        LLMRequest(messages=PROMPTS.messages("persona.j2", "perceive.j2", persona=PERSONA, me=Mind(), page_text=HOSTILE)), rng
+        LLMRequest(messages=user_prompt("perceive.j2", PERSONA, Mind(), page_text=HOSTILE)), rng
     )["impression"]
     assert tone(impression) < 0
-    msgs = PROMPTS.messages("persona.j2", "reflect_emotion.j2", persona=PERSONA, me=Mind(), impression=impression, action="leave")
+    msgs = user_prompt("reflect_emotion.j2", PERSONA, Mind(), impression=impression, action="leave")
     assert RESPONDERS["trendsim.reflect.emotion"](LLMRequest(messages=msgs), rng)["emotion"] < 50
