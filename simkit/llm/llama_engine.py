@@ -12,6 +12,17 @@ llama.cpp's own `common_sampler` does: the sampled token is tested against the g
 alone, and only when it is rejected is the grammar applied to the whole vocabulary (which
 costs about as much as a decode step for a 49k-token vocabulary) before sampling again.
 
+Prompt prefix reuse (`prefix_cache=True`, the default): a finished request leaves its
+prompt's KV cache in its sequence, and the next request admitted there decodes only the
+tokens after the longest prefix it shares with that prompt (at least its last token, whose
+logits start the answer). Agents' prompts laid out stable-first (rules, persona, then the
+changing state and page) share most of their tokens with the call before. Same request, same
+answer: llama.cpp's sums depend on how a prompt is cut into batches, so prompts are always
+read in chunks of `PROMPT_CHUNK` tokens at fixed positions (0-63, 64-127, ...) and a reused
+prefix ends on a chunk boundary; a request then goes through exactly the same decodes whether
+its prefix was cached or not (with `n_parallel=1`; batching requests together never had
+that property).
+
 The model is loaded without llama.cpp's extra buffer types unless `extra_buffers=True`
 (`simkit.llm.cpu`: the AMX one segfaults). `LocalBackend` runs this engine in a child
 process (`llama_proc.py`), so a native crash cannot take the simulation down silently.
@@ -56,6 +67,7 @@ _init_penalties = ctypes.CFUNCTYPE(
 )(("llama_sampler_init_penalties", llama_cpp.llama_cpp._lib))
 REPEAT_LAST_N = 64
 REPEAT_PENALTY = 1.15  # without it SmolLM2 fills a string with one emoji until max_tokens
+PROMPT_CHUNK = 64  # prompt tokens per decode, at fixed positions (see the module docstring)
 
 
 class _Slot:
@@ -97,9 +109,12 @@ class LlamaEngine:
 
     def __init__(
         self, path: str, *, n_ctx: int = 2048, n_threads: int = 2, n_parallel: int = 1, n_batch: int = 512,
-        extra_buffers: bool = False,
+        extra_buffers: bool = False, prefix_cache: bool = True,
     ):
         self.path = path
+        self.prefix_cache = prefix_cache
+        self._kv: list[list[int]] = [[] for _ in range(n_parallel)]  # tokens whose KV each sequence holds
+        self.reused_tokens = 0  # prompt tokens not decoded again thanks to the prefix cache
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.n_parallel = n_parallel
@@ -153,7 +168,8 @@ class LlamaEngine:
     def settings(self) -> dict[str, Any]:
         """How this engine was loaded (for `simkit doctor` and tests)."""
         return {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_parallel": self.n_parallel,
-                "use_extra_bufts": self.use_extra_bufts}
+                "use_extra_bufts": self.use_extra_bufts, "prefix_cache": self.prefix_cache,
+                "reused_tokens": self.reused_tokens}
 
     def chat_job(
         self, messages: list[dict[str, str]], schema_json: dict[str, Any] | None, max_tokens: int,
@@ -204,7 +220,7 @@ class LlamaEngine:
                 if job is None:
                     stopping = True
                     break
-                seq = slots.index(None)
+                seq = self._free_seq(slots, job.prompt)
                 slot = self._admit(seq, job)
                 if slot is not None:
                     slots[seq] = slot
@@ -244,14 +260,30 @@ class LlamaEngine:
         except EngineError as exc:
             job.done(exc)
             return None
-        llama_cpp.llama_memory_seq_rm(self.ctx.memory, seq, -1, -1)
+        keep = min(_shared(self._kv[seq], job.prompt), n - 1) if self.prefix_cache else 0
+        keep -= keep % PROMPT_CHUNK
+        llama_cpp.llama_memory_seq_rm(self.ctx.memory, seq, keep, -1)
+        self._kv[seq] = list(job.prompt)
+        del slot.pending[:keep]
+        slot.n_past = keep
+        self.reused_tokens += keep
         return slot
+
+    def _free_seq(self, slots: list["_Slot | None"], prompt: list[int]) -> int:
+        """The free sequence whose cached prompt shares the longest prefix with `prompt`."""
+        free = [i for i, s in enumerate(slots) if s is None]
+        return max(free, key=lambda i: (_shared(self._kv[i], prompt), -i))
 
     def _release(self, slots: list[_Slot | None], i: int) -> None:
         slot = slots[i]
         if slot is not None:
             slot.close()
-            llama_cpp.llama_memory_seq_rm(self.ctx.memory, slot.seq, -1, -1)
+            if self.prefix_cache and slot.job.finished:
+                # keep the prompt's KV for the next request; drop the answer's tokens
+                llama_cpp.llama_memory_seq_rm(self.ctx.memory, slot.seq, len(slot.job.prompt), -1)
+            else:
+                llama_cpp.llama_memory_seq_rm(self.ctx.memory, slot.seq, -1, -1)
+                self._kv[slot.seq] = []
         slots[i] = None
 
     def _step(self, slots: list[_Slot | None]) -> None:
@@ -270,7 +302,7 @@ class LlamaEngine:
         for i, slot in enumerate(slots):
             if slot is None or not slot.pending or n >= self.n_batch:
                 continue
-            take = slot.pending[: self.n_batch - n]
+            take = slot.pending[: min(self.n_batch - n, PROMPT_CHUNK - slot.n_past % PROMPT_CHUNK)]
             del slot.pending[: len(take)]
             for k, tok in enumerate(take):
                 b.token[n], b.pos[n], b.n_seq_id[n], b.logits[n] = tok, slot.n_past + k, 1, False
@@ -322,6 +354,7 @@ class LlamaEngine:
     def _finish(self, slots: list[_Slot | None], i: int) -> None:
         slot = slots[i]
         assert slot is not None
+        slot.job.finished = True
         text = self.model.detokenize(slot.out, special=False).decode("utf-8", errors="replace")
         now = time.perf_counter()
         slot.job.done(
@@ -334,3 +367,12 @@ class LlamaEngine:
             )
         )
         self._release(slots, i)
+
+
+def _shared(a: list[int], b: list[int]) -> int:
+    """How many leading tokens `a` and `b` have in common."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i

@@ -39,3 +39,4 @@ class Job:
     done: Callable[[GenResult | Exception], None]
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted: float = field(default_factory=time.perf_counter)
+    finished: bool = False  # answered in full (its prompt's KV cache may be kept for the next job)
