@@ -153,10 +153,11 @@ def load_scene_file(path: Path) -> SceneFile:
 
 
 def load_scenes(path: Path, ids: list[int] | None = None) -> list[tuple[str, SceneInfo]]:
-    """(title, scene) pairs of a file, or of every *.json file of a folder (sorted by name),
+    """(title, scene) pairs of a file, or of every *.json file under a folder (its subfolders
+    too, e.g. the authors' `data/` with extracted_scenes/ and generated_data/; sorted by path),
     keeping `ids` only when given (in file order)."""
     path = Path(path)
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
     if not files:
         raise ConfigError(f"{path}: no *.json scene files in this folder")
     out = []
