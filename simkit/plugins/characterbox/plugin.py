@@ -83,6 +83,12 @@ class Stage:
                 c.observations.append(line)
 
 
+def paper_table(reader, run_ids: list[str], console) -> None:
+    from simkit.plugins.characterbox.report import paper_table as table
+
+    table(reader, run_ids, console)
+
+
 class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     """Characters in a scene, a narrator as world model, a judge per character (CharacterBox)."""
 
@@ -90,6 +96,7 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
     llm_roles = ("narrator", "judge")
+    sweep_report = staticmethod(paper_table)
 
     def scripted_responders(self):
         from simkit.judges import RESPONDERS as JUDGES
