@@ -105,6 +105,6 @@ def test_run_against_an_endpoint_failing_a_fifth_of_calls_completes(tmp_path):
     assert status == "finished" and faults > 0 and retries >= faults and calls > 0
     assert faults / (calls + faults) > 0.1  # about a fifth of the requests failed
     assert con.execute("select count(*) from ticks").fetchone()[0] == 2
-    values = [v for (v,) in con.execute("select value from metrics where tick = -1 and name like 'score.%' and labels_json is null")]
+    values = [v for (v,) in con.execute("select value from metrics where tick = -1 and name like 'score.%' and labels_json = '{}'")]
     assert len(values) == 8 and all(1 <= v <= 5 for v in values)
     con.close()
