@@ -43,20 +43,37 @@ async def test_reaction_uses_up_the_reactors_turn_and_next_round_follows_complet
     assert calls[i + 1] == (KING, "characterbox.character.reaction")
 
 
+def _update(request, rng):
+    """The narrator's new position and state: a known function of who is updated."""
+    who = scripted._first(scripted._WHO.search(scripted._user(request)))[0]
+    return {"position": f"next to the fire ({who})", "state": f"state of {who}"}
+
+
+def _scene(request, rng):
+    return {"time": "later", "location": "the sitting room, now dark", "description": "The lamp is out."}
+
+
+def _belief(request, rng):
+    return {"belief": f"{scripted._me(request)} believes it"}
+
+
 async def test_state_and_scene_updates_are_recorded(tmp_path):
-    _sim, con = await simulate(tmp_path, {"characterbox.narrator.influence": influence}, scene_ids=[1], rounds=2)
+    _sim, con = await simulate(tmp_path, {"characterbox.narrator.influence": influence, "characterbox.narrator.update_character": _update,
+                                          "characterbox.narrator.update_scene": _scene, "characterbox.character.self_belief": _belief},
+                               scene_ids=[1], rounds=2)
     states = list(con.execute("select tick, character, position, states from characterbox_states order by tick, rowid"))
     # Holmes's turn updates Holmes and the King, Watson's turn Watson and Holmes: 4 rows a round
     assert [(r["tick"], r["character"]) for r in states[:4]] == [
         (0, "Sherlock Holmes"), (0, "The King of Bohemia"), (0, "Dr. Watson"), (0, "Sherlock Holmes")]
-    assert all("more tense now" in r["states"] for r in states)
+    assert all((r["position"], r["states"]) == (f"next to the fire ({r['character']})", f"state of {r['character']}") for r in states)
     scenes = list(con.execute("select tick, round, description, summary from characterbox_scenes order by tick, rowid"))
     assert [r["round"] for r in scenes] == [0, 1, 2]  # the opening, then one per round (per_round mode)
-    assert scenes[0]["summary"].startswith("The King of Bohemia: He closes the door")
+    assert scenes[0]["summary"].startswith("The King of Bohemia: He closes the door")  # the file's opening beat
+    assert [r["description"] for r in scenes[1:]] == ["The lamp is out."] * 2
     snapshot = json.loads(con.execute("select state_json from agent_state where agent_id = ? order by tick desc", [HOLMES]).fetchone()[0])
-    assert snapshot["self_belief"].startswith("I am Sherlock Holmes") and len(snapshot["memory"]) >= 6
+    assert snapshot["self_belief"] == "Sherlock Holmes believes it" and len(snapshot["memory"]) >= 6
     rounds = [json.loads(r[0]) for r in con.execute("select payload_json from events where kind = 'round' order by tick")]
-    assert [p["round"] for p in rounds] == [1, 2] and all(p["scene_now"]["location"].startswith("The sitting room") for p in rounds)
+    assert [p["round"] for p in rounds] == [1, 2] and all(p["scene_now"]["location"] == "the sitting room, now dark" for p in rounds)
 
 
 async def test_per_actor_mode_updates_the_scene_after_every_turn(tmp_path):
