@@ -95,7 +95,8 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     name = "characterbox"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("narrator", "judge")
+    llm_roles = ("character", "narrator", "judge")
+    subject_roles = ("character",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(paper_table)
 
     def scripted_responders(self):
