@@ -94,7 +94,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
 
 
 def test_run_against_an_endpoint_failing_a_fifth_of_calls_completes(tmp_path):
-    path = scenario_file(tmp_path, scene_ids=[1, 6], rounds=2)
+    path = scenario_file(tmp_path, scene_ids=[1, 2, 6], rounds=2)  # the characters alone go to the server: enough calls for the fault share
     with FaultServer(Faults(p_500=0.1, p_429=0.05, p_malformed=0.05, seed=7)) as server:
         env = dict(ENV, OPENAI_API_KEY="sk-test")
         out = run_cli(["run", str(path), "--quiet", "--llm", "openai:stub-model", "--set", f"llm.base_url={server.base_url}",
