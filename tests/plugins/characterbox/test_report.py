@@ -90,3 +90,20 @@ def pytest_approx(value):
     import pytest
 
     return pytest.approx(value, abs=1e-9)
+
+
+async def test_alpha_across_judges_is_cronbach_over_the_judges_independent_scores(tmp_path):
+    judges = {"judges": [{"id": "a", "persona": "A strict reader."}, {"id": "b", "persona": "A lenient reader."}], "critique_call": False,
+              "arbiter": {"enabled": False}, "debate": False}
+    _sim, con = await simulate(tmp_path, scene_ids=[1, 5], rounds=1, judge=judges, judging={"characters": True, "narrator_calls": 0})
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for item, judge, scores in con.execute("select item_id, judge_id, scores_json from judgements where phase = 'independent' and parsed_ok = 1"):
+        for metric, score in json.loads(scores).items():
+            if score is not None:
+                cells.setdefault((item, metric), {})[judge] = score
+    matrix = np.array([[by["a"], by["b"]] for by in cells.values() if len(by) == 2])
+    (got,) = [v for lab, v in con.execute("select labels_json, value from metrics where name = 'judge_alpha_across_judges'")
+              if json.loads(lab) == {"lang": "en"}]
+    assert len(matrix) == 7 * 7  # 3 + 4 characters, seven metrics, both judges
+    want = cronbach_alpha(matrix)
+    assert want is not None and abs(got - want) < 1e-9
