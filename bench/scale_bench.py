@@ -5,9 +5,10 @@ A synchronous TrendSim tick runs every due visit at once; a visit is a chain of 
 row (one per page, up to `max_actions_per_visit`), and comments posted in the tick may go
 to the censor one after another while the tick's actions are applied. So no engine can
 finish a tick faster than its longest chain of calls times the latency, and the run's
-critical-path bound is the sum over ticks of (longest chain in the tick) x latency, read
-from the run's own `llm_calls`. wall / bound is how close the engine gets to it; 1.0 is a
-free engine with unlimited concurrency.
+critical-path bound is ticks x the longest chain x latency (`bound`), or tighter, the sum
+over ticks of each tick's longest chain x latency (`tick sum`), both read from the run's own
+`llm_calls`. wall / bound is how close the engine gets to it; 1.0 is a free engine with
+unlimited concurrency.
 
 The endpoint is `bench/latency_server.py --schema-answers` (every structured answer built
 from the request's schema, chosen by a hash of the prompt: the same run every time). Each
@@ -70,6 +71,9 @@ def one(args: argparse.Namespace) -> None:
         llm["endpoints"] = [{"base_url": u, "concurrency": args.concurrency // len(urls)} for u in urls]
     else:
         llm["base_url"] = urls[0]
+    # the instruments (attackers, censor) use the same stand-in endpoint
+    llm["roles"] = {role: {k: v for k, v in llm.items() if k in ("backend", "model", "base_url", "endpoints")}
+                    for role in ("attacker", "censor")}
     db = folder / f"run-{n}.db"
     os.environ.setdefault("OPENAI_API_KEY", "bench")
     sets = [f"population.personas={personas(n, folder)}", f"population.size={n}", "mode=synchronous",
@@ -93,18 +97,21 @@ def one(args: argparse.Namespace) -> None:
     print(json.dumps({"db": str(db), "wall": wall, "cpu": cpu, "rss_mib": rss}))
 
 
-def critical_path(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    """(ticks, sum over ticks of the longest chain of calls, calls). The chain of a tick is
-    the most calls one agent made in it, plus the censor's calls, which run one by one."""
+def critical_path(conn: sqlite3.Connection) -> tuple[int, int, int, int]:
+    """(ticks, sum over ticks of the longest chain of calls, the longest chain, calls). The
+    chain of a tick is the most calls one agent made in it, plus the censor's calls, which
+    run one by one."""
     chains = conn.execute(
         """select tick, max(n) from (select tick, agent_id, count(*) n from llm_calls
            where purpose != 'trendsim.censor' group by tick, agent_id) group by tick"""
     ).fetchall()
     censor = dict(conn.execute("select tick, count(*) from llm_calls where purpose = 'trendsim.censor' group by tick").fetchall())
-    total = sum(c for _, c in chains) + sum(censor.values())
+    per_tick = {t: c for t, c in chains}
+    for t, c in censor.items():
+        per_tick[t] = per_tick.get(t, 0) + c
     ticks = conn.execute("select count(*) from ticks").fetchone()[0]
     calls = conn.execute("select count(*) from llm_calls").fetchone()[0]
-    return ticks, total, calls
+    return ticks, sum(per_tick.values()), max(per_tick.values(), default=0), calls
 
 
 def main() -> None:
@@ -126,15 +133,15 @@ def main() -> None:
     print("$ python bench/scale_bench.py " + " ".join(sys.argv[1:]))
     cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                       if line.startswith("model name")), "?")
-    print(f"{cpu_model}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}")
+    print(f"{cpu_model}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f} (the cores are shared)")
     print(f"TrendSim PA-{args.share * 100:.0f}, synchronous, fused, 16 h; {args.endpoints} endpoint(s) answering after "
           f"{args.latency * 1000:.0f} ms; concurrency {args.concurrency}")
     servers = [start_server(args.latency) for _ in range(args.endpoints)]
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="simkit-scale-") as tmp:
-            header = (f"{'agents':>7s} {'ticks':>5s} {'calls':>7s} {'calls/s':>8s} {'chain':>6s} {'bound s':>8s} {'wall s':>7s}"
-                      f" {'wall/bound':>10s} {'CPU s':>6s} {'CPU ms/call':>11s} {'peak MiB':>9s}")
+            header = (f"{'agents':>7s} {'ticks':>5s} {'calls':>7s} {'calls/s':>8s} {'chain':>5s} {'bound s':>7s} {'tick sum s':>10s}"
+                      f" {'wall s':>7s} {'wall/bound':>10s} {'wall/sum':>8s} {'CPU s':>6s} {'CPU ms/call':>11s} {'peak MiB':>9s}")
             print(header)
             for n in sizes:
                 cmd = [sys.executable, __file__, "--one", str(n), "--folder", tmp, "--urls", ",".join(u for _, u in servers),
@@ -144,13 +151,13 @@ def main() -> None:
                 out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
                 res = json.loads(out)
                 conn = sqlite3.connect(res["db"])
-                ticks, chain, calls = critical_path(conn)
+                ticks, chain_sum, longest, calls = critical_path(conn)
                 conn.close()
-                bound = chain * args.latency
+                bound, tight = ticks * longest * args.latency, chain_sum * args.latency
                 rows.append((n, res["rss_mib"]))
-                print(f"{n:7d} {ticks:5d} {calls:7d} {calls / res['wall']:8.0f} {chain:6d} {bound:8.1f} {res['wall']:7.1f}"
-                      f" {res['wall'] / bound:10.2f} {res['cpu']:6.1f} {1000 * res['cpu'] / calls:11.2f} {res['rss_mib']:9.0f}",
-                      flush=True)
+                print(f"{n:7d} {ticks:5d} {calls:7d} {calls / res['wall']:8.0f} {longest:5d} {bound:7.1f} {tight:10.1f}"
+                      f" {res['wall']:7.1f} {res['wall'] / bound:10.2f} {res['wall'] / tight:8.2f} {res['cpu']:6.1f}"
+                      f" {1000 * res['cpu'] / calls:11.2f} {res['rss_mib']:9.0f}", flush=True)
                 Path(res["db"]).unlink()
     finally:
         for proc, _ in servers:
@@ -159,6 +166,7 @@ def main() -> None:
     if len(rows) > 1:
         (n0, m0), (n1, m1) = rows[0], rows[-1]
         print(f"memory: {1000 * (m1 - m0) / (n1 - n0):.1f} MiB per 1,000 agents (peak RSS slope, {n0} -> {n1} agents)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
