@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "trendsim_pa30.yaml"
 sys.path.insert(0, str(ROOT))
 
+from simkit.llm.prefix_cache import GPT_4O_MINI  # noqa: E402
+
 
 def personas(n: int, folder: Path) -> Path:
     """n personas: the shipped population, repeated under new ids."""
@@ -137,7 +139,7 @@ def main() -> None:
     print(f"TrendSim PA-{args.share * 100:.0f}, synchronous, fused, 16 h; {args.endpoints} endpoint(s) answering after "
           f"{args.latency * 1000:.0f} ms; concurrency {args.concurrency}")
     servers = [start_server(args.latency) for _ in range(args.endpoints)]
-    rows = []
+    rows, usage = [], []
     try:
         with tempfile.TemporaryDirectory(prefix="simkit-scale-") as tmp:
             header = (f"{'agents':>7s} {'ticks':>5s} {'calls':>7s} {'calls/s':>8s} {'chain':>5s} {'bound s':>7s} {'tick sum s':>10s}"
@@ -152,7 +154,10 @@ def main() -> None:
                 res = json.loads(out)
                 conn = sqlite3.connect(res["db"])
                 ticks, chain_sum, longest, calls = critical_path(conn)
+                tok_in, tok_out = conn.execute("select sum(tokens_in), sum(tokens_out) from llm_calls").fetchone()
+                steps = conn.execute("select value from metrics where name = 'cost.agent_steps' and tick = -1").fetchone()[0]
                 conn.close()
+                usage.append((n, calls, steps, tok_in, tok_out, res["wall"], res["cpu"]))
                 bound, tight = ticks * longest * args.latency, chain_sum * args.latency
                 rows.append((n, res["rss_mib"]))
                 print(f"{n:7d} {ticks:5d} {calls:7d} {calls / res['wall']:8.0f} {longest:5d} {bound:7.1f} {tight:10.1f}"
@@ -167,6 +172,13 @@ def main() -> None:
         (n0, m0), (n1, m1) = rows[0], rows[-1]
         print(f"memory: {1000 * (m1 - m0) / (n1 - n0):.1f} MiB per 1,000 agents (peak RSS slope, {n0} -> {n1} agents)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    price = GPT_4O_MINI
+    print(f"\ntokens (the stand-in counts characters / 4) and cost at {price.name}'s list price "
+          f"(${price.input}/${price.output} per 1M in/out, no cached input)")
+    print(f"{'agents':>7s} {'calls':>7s} {'steps':>7s} {'tok in':>11s} {'tok out':>10s} {'in/step':>8s} {'out/step':>8s} {'$ run':>7s} {'$/1k steps':>10s}")
+    for n, calls, steps, tin, tout, wall, cpu in usage:
+        cost = (tin * price.input + tout * price.output) / 1e6
+        print(f"{n:7d} {calls:7d} {int(steps):7d} {tin:11,d} {tout:10,d} {tin / steps:8.0f} {tout / steps:8.0f} {cost:7.3f} {1000 * cost / steps:10.4f}")
 
 
 if __name__ == "__main__":

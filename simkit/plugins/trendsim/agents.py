@@ -134,7 +134,8 @@ def user_prompt(template: str, persona: Persona, mind: Mind, **values: Any) -> l
     """A user's call laid out for prefix caches: what stays the same longest comes first.
     Fused (one call per step): the rules, shared by every agent and step, then the persona;
     the state and the page last. Faithful (six different calls per step, all reading the
-    same state): the persona and the state, then the call's rules and the page."""
+    same state, the four reflections the same impression and action): the persona, the
+    state, what the call is shown, and the call's own rules last."""
     rules = PROMPTS.render_block(template, "rules", **values)
     ask = PROMPTS.render_block(template, "ask", **values)
     state = PROMPTS.render("state.j2", me=mind)
@@ -145,7 +146,7 @@ def user_prompt(template: str, persona: Persona, mind: Mind, **values: Any) -> l
         ]
     return [
         {"role": "system", "content": f"{PREAMBLE}\n\n{persona_text(persona)}"},
-        {"role": "user", "content": f"{state}\n\n{rules}\n\n{ask}"},
+        {"role": "user", "content": f"{state}\n\n{ask}\n\n{rules}"},
     ]
 
 

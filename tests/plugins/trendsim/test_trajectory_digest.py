@@ -16,12 +16,12 @@ RECORDED = {
         ["scenarios/trendsim_pa30.yaml", "--set", "population.size=20", "--set", "cognition=faithful",
          "--set", "censorship.enabled=true"],
         {
-            "events": "178:00337b22265f1f22",
-            "exposures": "108:d473434f8af4e096",
-            "llm_calls": "424:ee3b472493f4806d",
-            "agent_state": "22:6233bfd99aefa818",
-            "metrics": "439:a1739248e9e6015d",
-            "trendsim_comments": "28:41ecc56f55dced77",
+            "events": "188:a053b21651a98de6",
+            "exposures": "119:b6e5b96a2dc872a8",
+            "llm_calls": "497:8f2ca6b14699fa3b",
+            "agent_state": "21:7cdedc679f0d86dd",
+            "metrics": "439:dd7290e629f32ae0",
+            "trendsim_comments": "30:aee11bec5b9a5cb6",
         },
     ),
     "synchronous-fused": (
