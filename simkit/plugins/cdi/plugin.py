@@ -177,12 +177,13 @@ class CDIPlugin(Plugin[CDIConfig]):
         """(task, system prompt). The prompting defense adds its text to the sender's goal."""
         s, me = self.scenario, self.people[agent]
         if agent == "sender":
-            task, requirement = s.sender_task, PROMPTS.render("requirement_sender.j2")
+            task, requirement = s.sender_task, s.sender_requirement or PROMPTS.render("requirement_sender.j2")
             prompting = PROMPTS.render("prompting.j2") if self.config.defense == "prompting" else ""
             memory = [f"Some information about {s.subject.name} is available on {APP_NAMES[s.retrieve_app]}."]
             contacts = [s.subject, s.recipient]
         else:
-            task, requirement, prompting = self.attack_task, PROMPTS.render("requirement_recipient.j2"), ""
+            task, prompting = self.attack_task, ""
+            requirement = s.recipient_requirement or PROMPTS.render("requirement_recipient.j2")
             memory = [f"What is known about {s.subject.name}: {s.subject.public_profile}"]
             contacts = [s.sender]
         system = PROMPTS.render(
