@@ -25,6 +25,18 @@ class AgentLimits(StrictModel):
     )
 
 
+class JudgeSettings(StrictModel):
+    """How the sends are judged (the judge model is the `judge` role: `llm.roles.judge`)."""
+
+    mode: Literal["message", "run"] = Field(
+        default="message",
+        description="message: one call per checked send (simkit); run: one call per run over the whole history, "
+                    "both memories, the indexed items and the checked actions (the authors' procedure)",
+    )
+    temperature: float | None = Field(
+        default=None, ge=0, description="message mode's temperature (default 0); run mode follows the judge role's")
+
+
 class CDIConfig(StrictModel):
     scenarios: Path | None = Field(
         default=None, description="a JSON file or folder of scenarios (simkit or the authors' layout); default: the shipped set"
@@ -35,7 +47,14 @@ class CDIConfig(StrictModel):
     optimizer_rounds: int = Field(default=2, ge=1, le=10, description="strategic: episodes whose failures the optimizer may learn from")
     max_orchestrator_steps: int = Field(default=6, ge=1, le=100, description="orchestrator steps (ticks) per episode; the authors use 20")
     guard_budget: int = Field(default=2, ge=0, le=20, description="vetoes allowed per action cycle; then sends go through unguarded")
-    history_messages: int = Field(default=24, ge=4, le=400, description="earlier conversation messages an agent keeps across cycles")
+    history_messages: int = Field(
+        default=24, ge=0, le=10_000, description="earlier conversation messages an agent keeps across cycles; 0: all (the authors)")
+    think_act: bool = Field(
+        default=False, description="alternate tool_choice per step: think() first, then a required tool call (the authors)")
+    aggregation: Literal["authors", "strict"] = Field(
+        default="authors", description="which runs PP/HS/AD pool: authors = without runs that sent no checked action, "
+                                       "an unparsed evaluation as nothing shared; strict = also without runs holding an unparsed one")
+    judge: JudgeSettings = JudgeSettings()
     sender: AgentLimits = AgentLimits(max_steps=6, max_cycles=4, timeout_steps=0)
     recipient: AgentLimits = AgentLimits(max_steps=4, max_cycles=3, timeout_steps=1)
 
