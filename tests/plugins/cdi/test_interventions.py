@@ -114,3 +114,20 @@ def test_bad_tool_arguments_come_back_as_an_error_the_agent_sees(tmp_path):
     errors = [c for c in tool_calls(conn, "sender") if not c["result"]["ok"]]
     assert errors and "max_count" in errors[0]["result"]["content"]
     assert rows(conn, "select status from runs")[0]["status"] == "finished"
+
+
+@pytest.mark.parametrize(("defense", "purpose"), [("guarding", "cdi.guard"), ("cdi", "cdi.instructor")])
+def test_guard_and_instructor_see_the_recipients_public_profile(tmp_path, defense, purpose):
+    """Their [Background] is the sender's whole memory, as the authors pass it: who the
+    recipient is (its public profile) is what a contextual-integrity judgement needs."""
+    from simkit.plugins.cdi.scenario import load_scenarios
+
+    s = load_scenarios()["custody-coordinator"]
+    conn = api_run(write_yaml(tmp_path), tmp_path / "v.db", f"cdi.defense={defense}")
+    prompts = calls(conn, purpose)
+    assert prompts
+    for call in prompts:
+        text = "\n".join(m["content"] for m in json.loads(call["messages_json"]) if m["role"] == "user")
+        background = text.split("[Background] ", 1)[1]
+        assert s.recipient.public_profile in background and s.subject.public_profile in background
+        assert s.sender.background in background
