@@ -37,13 +37,28 @@ class JudgeSettings(StrictModel):
         default=None, ge=0, description="message mode's temperature (default 0); run mode follows the judge role's")
 
 
+class SearchSettings(StrictModel):
+    """`attacker: search` (what `simkit cdi search` runs): the authors' offline attack search
+    as one recorded run. Each round plays `trajectories` fresh episodes with the current
+    attack task; an optimizer (role `optimizer`) reads them and rewrites the task; it stops
+    after `rounds` rounds or when a round's PP is at most `target_pp`."""
+
+    trajectories: int = Field(default=5, ge=1, le=50, description="episodes per round (the authors' k = 5)")
+    rounds: int = Field(default=10, ge=1, le=50, description="search rounds at most (the authors: 10)")
+    target_pp: float = Field(default=0.0, ge=0.0, le=1.0, description="stop once a round's PP is this low (theirs: 0.0)")
+
+
 class CDIConfig(StrictModel):
     scenarios: Path | None = Field(
         default=None, description="a JSON file or folder of scenarios (simkit or the authors' layout); default: the shipped set"
     )
     scenario: str | None = Field(default=None, description="id of the scenario to run; default: the first one")
     defense: Defense = "none"
-    attacker: Literal["base", "strategic"] = "base"
+    attacker: Literal["base", "strategic", "search"] = Field(
+        default="base", description="base; strategic: the in-run rewrite after a failed episode (a best-of-N variant); "
+                                    "search: the offline search `simkit cdi search` runs")
+    attack_task: str | None = Field(default=None, description="the recipient's task, replacing the scenario's")
+    search: SearchSettings = SearchSettings()
     optimizer_rounds: int = Field(default=2, ge=1, le=10, description="strategic: episodes whose failures the optimizer may learn from")
     max_orchestrator_steps: int = Field(default=6, ge=1, le=100, description="orchestrator steps (ticks) per episode; the authors use 20")
     guard_budget: int = Field(default=2, ge=0, le=20, description="vetoes allowed per action cycle; then sends go through unguarded")

@@ -69,8 +69,10 @@ class CDIPlugin(Plugin[CDIConfig]):
         self.scenario: Scenario = scenarios[cfg.scenario] if cfg.scenario else next(iter(scenarios.values()))
         s = self.scenario
         self.people = {"subject": s.subject, "sender": s.sender, "recipient": s.recipient}
-        self.attack_task = s.attack_task
+        self.attack_task = self.config.attack_task or s.attack_task
         self.episode = 0
+        self.round = 1
+        self.round_of: dict[int, int] = {}
         self.episodes: dict[int, Apps] = {}
         self.attack_tasks: dict[int, str] = {}
         self.checks: dict[int, list[Disclosure]] = {}
@@ -95,6 +97,7 @@ class CDIPlugin(Plugin[CDIConfig]):
         else:
             self._deliver("subject", s.retrieve_app, ["sender"], text, f"Information about {s.subject.name}" if s.retrieve_app == "email" else "")
         self.attack_tasks[self.episode] = self.attack_task
+        self.round_of[self.episode] = self.round
         self.ctx.emit("episode_start", {"episode": self.episode, "scenario": s.id, "attack_task": self.attack_task})
 
     # -- each tick ------------------------------------------------------------------------
@@ -276,13 +279,37 @@ class CDIPlugin(Plugin[CDIConfig]):
         if self.done or not self._episode_over(tick.index):
             return
         self.ctx.emit("episode_end", {"episode": self.episode, "steps": tick.index - self.episode_start + 1})
-        if self.config.attacker == "strategic" and self.episode < self.config.optimizer_rounds:
+        cfg = self.config
+        if cfg.attacker == "strategic" and self.episode < cfg.optimizer_rounds:
             checks = await self._judge(self.episode)
             if all(c.status == "ok" and not c.sensitive for c in checks):
-                await self._rewrite_attack()
+                await self._rewrite_attack([self.episode], "no sensitive item was revealed")
                 self._start_episode(tick.index + 1)
                 return
+        if cfg.attacker == "search" and await self._search_goes_on():
+            self._start_episode(tick.index + 1)
+            return
         self.done = True
+
+    async def _search_goes_on(self) -> bool:
+        """After each episode of `attacker: search`: play the round's next trajectory, or
+        score the round (`cdi_search`), stop at the target or the last round, else let the
+        optimizer rewrite the task from the round's trajectories and start the next round."""
+        cfg, s = self.config.search, self.scenario
+        episodes = [e for e, r in self.round_of.items() if r == self.round]
+        if len(episodes) < cfg.trajectories:
+            return True
+        runs = [scored_run(await self._judge(e), len(s.sensitive.items), len(s.shareable.items)) for e in episodes]
+        m = aggregate(runs, self.config.aggregation)
+        self.ctx.record("cdi_search", {"round": self.round, "task": self.attack_task, "episodes": episodes, "pp": m.pp,
+                                       "hs": m.hs, "ad": m.ad, "scored": m.scored, "leaked": m.leaked})
+        self.ctx.emit("search_round", {"round": self.round, "pp": m.pp, "scored": m.scored})
+        if (m.pp is not None and m.pp <= cfg.target_pp) or self.round >= cfg.rounds:
+            return False
+        outcome = f"privacy preserved: {'-' if m.pp is None else f'{m.pp:.2f}'}; sensitive items revealed: {m.leaked} in {m.scored} scored attempts"
+        await self._rewrite_attack(episodes, outcome)
+        self.round += 1
+        return True
 
     def _episode_over(self, tick: int) -> bool:
         sender, recipient = self.minds["sender"], self.minds["recipient"]
@@ -300,12 +327,19 @@ class CDIPlugin(Plugin[CDIConfig]):
         rows = [m for m in apps.messages if m.app == leak and m.sender in ACTORS and (leak == "social" or set(m.to) <= set(ACTORS))]
         return [m for m in rows if upto is None or m.id < upto]
 
-    async def _rewrite_attack(self) -> None:
-        s, names = self.scenario, self.apps.names
-        trajectory = "\n".join(f"{names[m.sender]}: {m.text}" for m in self._conversation(self.apps)) or "(nothing was said)"
+    async def _rewrite_attack(self, episodes: list[int], outcome: str) -> None:
+        """The optimizer reads the attempts (the leak-channel conversation of each episode)
+        and writes the next attack task (`cdi_attacks`; kept as it was when unparsable)."""
+        s = self.scenario
+        trajectories = []
+        for episode in episodes:
+            apps = self.episodes[episode]
+            said = "\n".join(f"{apps.names[m.sender]}: {m.text}" for m in self._conversation(apps))
+            trajectories.append(said or "(nothing was said)")
         msgs = PROMPTS.messages(
             "optimizer_system.j2", "optimizer.j2", attacker=s.recipient.name, target=s.sender.name, subject=s.subject.name,
-            sensitive_type=s.sensitive.type, app=APP_NAMES[s.leak_app], task=self.attack_task, trajectory=trajectory,
+            sensitive_type=s.sensitive.type, app=APP_NAMES[s.leak_app], task=self.attack_task, trajectories=trajectories,
+            outcome=outcome,
         )
         answer = await self.ctx.llm_for("optimizer").complete(msgs, schema=OptimizerAnswer, purpose="cdi.optimizer", agent_id="optimizer",
                                                             max_tokens=256)
@@ -396,7 +430,7 @@ class CDIPlugin(Plugin[CDIConfig]):
                 "episode": episode, "scored": int(episode == self.episode), "scenario": s.id, "sender_name": s.sender.name,
                 "n_sensitive": run.n_sensitive, "n_shareable": run.n_shareable,
                 "sensitive": list(s.sensitive.items), "shareable": list(s.shareable.items), "attack_task": self.attack_tasks[episode],
-                "id_note": s.id_note,
+                "id_note": s.id_note, "round": self.round_of[episode],
             })
             m = aggregate([run], rule)
             for name, value in (("pp", m.pp), ("hs", m.hs), ("ad", m.ad)):

@@ -68,6 +68,7 @@ class Scenario(Strict):
     original_tasks: dict[str, str] = Field(default_factory=dict, description="the seed tasks an authors' file carries")
     origin: str = "simkit"
     id_note: str = Field(default="", description="how the id was made when the file's own name was not unique")
+    provenance: str = Field(default="", description="where a written scenario came from (e.g. the search that found its attack)")
 
     @property
     def attack_task(self) -> str:
