@@ -49,7 +49,8 @@ async def judge_run(llm: LLMClient, *, history: list[dict], check: list[int], n_
         return [], None
     messages = PROMPTS.messages("judge_run_system.j2", "judge_run.j2", history="\n".join(json.dumps(a) for a in history),
                                 check=check, **prompt)
-    answer = await llm.complete(messages, schema=RunVerdict, purpose="cdi.judge_run", agent_id="judge", max_tokens=1024)
+    answer = await llm.complete(messages, schema=RunVerdict, purpose="cdi.judge_run", agent_id="judge",
+                                max_tokens=max(llm.max_tokens, 1024))  # one list per checked action needs room
     found: dict[int, ActionVerdict] = {}
     if answer.ok:
         for verdict in answer.parsed.evaluations:
