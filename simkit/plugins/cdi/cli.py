@@ -81,7 +81,7 @@ def search(scenario: Path, write_to: Path, trajectories: int, rounds: int, targe
                   title_justify="left")
     for r in found:
         table.add_row(str(r["round"]), "-" if r["pp"] is None else f"{r['pp']:.3f}", f"{r['scored']}/{len(json.loads(r['episodes']))}",
-                      str(r["leaked"]), r["task"][:90])
+                      str(r["leaked"]), r["task"])
     console.print(table)
     best = best_round(found)
     scenarios = load_scenarios(plugin_cfg.scenarios)

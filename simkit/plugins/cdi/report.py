@@ -104,14 +104,15 @@ def write_csv(rows: list[dict], path: Path) -> None:
 
 def print_table(rows: list[dict], console) -> None:
     table = Table(
-        "defense", "attacker", "runs", "scored", "left out", "unparsed", "PP", "HS", "AD", "calls/run", "tokens/run",
-        title="Privacy preservation, helpfulness and appropriate disclosure (cf. CDI Table; pooled over scored runs; 95% bootstrap CI)",
-        title_justify="left",
+        "defense", "attacker", "runs", "scored", "no action", "unparsed", "PP", "HS", "AD", "calls/run", "tokens/run",
+        title="CDI: PP / HS / AD pooled over the scored runs (95% bootstrap CI)", title_justify="left",
+        caption="no action: runs without a checked action, left out; unparsed: runs with an unparsed verdict "
+                "(authors: scored as nothing shared; strict: left out)", caption_justify="left",
     )
     for r in rows:
-        left = f"{r['left_out_no_action']} no action" + (f", {r['left_out_unparsed']} unparsed" if r["left_out_unparsed"] else "")
-        table.add_row(r["defense"], r["attacker"], str(r["runs"]), str(r["scored"]), left, str(r["unparsed_runs"]),
-                      _cell(r, "pp"), _cell(r, "hs"), _cell(r, "ad"), f"{r['calls_per_run']:.1f}", f"{r['tokens_per_run']:,.0f}")
+        table.add_row(r["defense"], r["attacker"], str(r["runs"]), str(r["scored"]), str(r["left_out_no_action"]),
+                      str(r["unparsed_runs"]), _cell(r, "pp"), _cell(r, "hs"), _cell(r, "ad"), f"{r['calls_per_run']:.1f}",
+                      f"{r['tokens_per_run']:,.0f}")
     console.print(table)
 
 

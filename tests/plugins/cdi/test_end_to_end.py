@@ -64,7 +64,7 @@ def test_a_paper_profile_sweep_prints_the_table_every_number_of_which_the_record
                     "--set", "cdi.defense=none,prompting,guarding,cdi", "--set", "cdi.scenario=custody-coordinator,hr-leave"],
                    env={**os.environ, "COLUMNS": "250"})
     printed = {l.split("│")[1].strip(): [c.strip() for c in l.split("│")[1:-1]] for l in proc.stdout.splitlines() if l.count("│") > 8}
-    assert set(printed) == set(DEFENSES) and "runs" in proc.stdout and "left out" in proc.stdout
+    assert set(printed) == set(DEFENSES) and "no action" in proc.stdout and "unparsed" in proc.stdout
     with open(db.with_suffix(".cdi-table.csv"), newline="") as f:
         table = {r["defense"]: r for r in csv.DictReader(f)}
     assert list(table) == list(DEFENSES) and all(r["attacker"] == "base" for r in table.values())

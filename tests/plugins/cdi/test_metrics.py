@@ -49,7 +49,7 @@ def _table(db) -> dict[str, list[str]]:
     reader = RunReader.open(db)
     sweep_table(reader, [r["run_id"] for r in reader.runs()], Console(file=out, width=250))
     line = next(line for line in out.getvalue().splitlines() if "│ none" in line)
-    return dict(zip(("defense", "attacker", "runs", "scored", "left", "unparsed", "pp"), [c.strip() for c in line.split("│")[1:8]]))
+    return dict(zip(("defense", "attacker", "runs", "scored", "no_action", "unparsed", "pp"), [c.strip() for c in line.split("│")[1:8]]))
 
 
 @pytest.mark.parametrize("rule", ["authors", "strict"])
@@ -70,7 +70,7 @@ def test_an_unparsed_judge_answer_is_reported_and_pooled_by_the_rule(tmp_path, r
         assert cells["scored"] == "1" and cells["pp"] == "1.000"
     else:
         assert f["disclosure.pp"] is None and f["disclosure.hs"] is None and f["disclosure.ad"] is None
-        assert cells["scored"] == "0" and cells["left"] == "0 no action, 1 unparsed" and cells["pp"] == "-"
+        assert cells["scored"] == "0" and cells["no_action"] == "0" and cells["pp"] == "-"
 
 
 def test_a_run_without_a_checked_action_is_left_out_and_counted(tmp_path):
@@ -82,4 +82,4 @@ def test_a_run_without_a_checked_action_is_left_out_and_counted(tmp_path):
     f = finals(conn)
     assert f["disclosure.pp"] is None and f["messages.checked"] == 0
     cells = _table(tmp_path / "n.db")
-    assert (cells["scored"], cells["left"], cells["pp"]) == ("0", "1 no action", "-")
+    assert (cells["scored"], cells["no_action"], cells["pp"]) == ("0", "1", "-")
