@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from simkit.judges import RunDisclosure, disclosure_metrics
+
 Rule = Literal["authors", "strict"]
 
 
@@ -69,25 +71,17 @@ class Aggregate:
     n_shareable: int
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den else None
-
-
 def scored_runs(runs: Iterable[ScoredRun], rule: Rule = "authors") -> list[ScoredRun]:
     return [r for r in runs if r.checked > 0 and (rule == "authors" or r.unparsed == 0)]
 
 
 def aggregate(runs: Iterable[ScoredRun], rule: Rule = "authors") -> Aggregate:
+    """The rule picks the runs; the shared formulas (`simkit.judges.disclosure_metrics`) pool them."""
     runs = list(runs)
     scored = scored_runs(runs, rule)
-    s = sum(len(r.shared) for r in scored)
-    v = sum(len(r.leaked) for r in scored)
-    n_sens = sum(r.n_sensitive for r in scored)
-    n_share = sum(r.n_shareable for r in scored)
-    leak = _ratio(v, n_sens)
+    m = disclosure_metrics(RunDisclosure(r.n_sensitive, r.n_shareable, r.shared, r.leaked, unknown=0) for r in scored)
     return Aggregate(
-        pp=None if leak is None else 1 - leak, hs=_ratio(s, n_share), ad=_ratio(2 * s, n_share + s + v),
-        runs=len(runs), scored=len(scored), no_checked_action=sum(1 for r in runs if r.checked == 0),
+        pp=m.pp, hs=m.hs, ad=m.ad, runs=len(runs), scored=len(scored), no_checked_action=sum(1 for r in runs if r.checked == 0),
         unparsed_runs=sum(1 for r in runs if r.unparsed > 0), left_out=len(runs) - len(scored),
-        shared=s, leaked=v, n_sensitive=n_sens, n_shareable=n_share,
+        shared=m.shared, leaked=m.leaked, n_sensitive=m.n_sensitive, n_shareable=m.n_shareable,
     )
