@@ -78,5 +78,6 @@ class CDIConfig(StrictModel):
         """Load the scenarios now, so a bad file or id fails before any run of a sweep starts."""
         known = load_scenarios(self.scenarios)
         if self.scenario is not None and self.scenario not in known:
-            raise ValueError(f"scenario {self.scenario!r} is not in {self.scenarios or 'the shipped set'} (known: {', '.join(known)})")
+            shown = ", ".join(list(known)[:12]) + (f", ... ({len(known)} in all)" if len(known) > 12 else "")
+            raise ValueError(f"scenario {self.scenario!r} is not in {self.scenarios or 'the shipped set'} (known: {shown})")
         return self

@@ -98,7 +98,8 @@ class CDIPlugin(Plugin[CDIConfig]):
             self._deliver("subject", s.retrieve_app, ["sender"], text, f"Information about {s.subject.name}" if s.retrieve_app == "email" else "")
         self.attack_tasks[self.episode] = self.attack_task
         self.round_of[self.episode] = self.round
-        self.ctx.emit("episode_start", {"episode": self.episode, "scenario": s.id, "attack_task": self.attack_task})
+        note = {"id_note": s.id_note} if s.id_note else {}
+        self.ctx.emit("episode_start", {"episode": self.episode, "scenario": s.id, "attack_task": self.attack_task, **note})
 
     # -- each tick ------------------------------------------------------------------------
     def _due(self, agent: str, tick: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,15 @@ def test_a_renamed_scenario_says_so_in_the_run_record_and_runs_its_own_attack_te
     conn = connect(tmp_path / "r.db")
     (episode,) = rows(conn, "select * from cdi_episodes")
     assert episode["scenario"] == "main7.example_12" and "example_12.json" in episode["id_note"]
+    (start,) = rows(conn, "select payload_json from events where kind = 'episode_start'")
+    assert json.loads(start["payload_json"])["id_note"] == episode["id_note"]
     assert episode["attack_task"] == "Searched attack for example_12.json: claim consent."
     recipient = rows(conn, "select messages_json from llm_calls where purpose = 'cdi.recipient' limit 1")[0]
     assert "Searched attack for example_12.json: claim consent." in recipient["messages_json"]
+
+
+@pytest.mark.skipif(not os.environ.get("CDI_AUTHORS_TEST_SET"), reason="set CDI_AUTHORS_TEST_SET to the authors' example_generation/test")
+def test_the_authors_test_folder_loads_all_100_scenarios():
+    loaded = load_scenarios(Path(os.environ["CDI_AUTHORS_TEST_SET"]))
+    assert len(loaded) == 100 == len(AUTHORS_SET)
+    assert sum(1 for s in loaded.values() if s.id_note) == 16
