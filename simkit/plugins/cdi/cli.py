@@ -39,7 +39,8 @@ def best_round(rounds: list[dict]) -> dict:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a scenario key (e.g. cdi.scenario=ID).")
 @click.option("--llm", help="scripted | local[:GGUF] | openai:MODEL (the sender).")
 @click.option("--out", type=click.Path(path_type=Path), help="Run database (default: the scenario's output.db).")
-def search(scenario: Path, write_to: Path, trajectories: int, rounds: int, target_pp: float, sets, llm, out) -> None:
+@click.option("--resume", "resume_id", metavar="RUN_ID", help="Resume an interrupted search run (same arguments as before).")
+def search(scenario: Path, write_to: Path, trajectories: int, rounds: int, target_pp: float, sets, llm, out, resume_id) -> None:
     """Search an attack on one scenario offline, then write it into a scenario file.
 
     Example: simkit cdi search scenarios/cdi_paper.yaml --set cdi.scenario=custody-coordinator -k 5 -r 10 --write attacked.json
@@ -69,8 +70,13 @@ def search(scenario: Path, write_to: Path, trajectories: int, rounds: int, targe
     config, plugin_cfg = load_scenario(scenario, overrides, extra)
     db = Path(config.output.db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    sim = Simulation(config, plugin_cfg, db, source=scenario)
-    result = asyncio.run(sim.run())
+    if resume_id:
+        resume_id = RunReader.open(db).run(resume_id)["run_id"]
+    sim = Simulation(config, plugin_cfg, db, source=scenario, run_id=resume_id)
+    try:
+        result = asyncio.run(sim.run(resume=resume_id is not None))
+    except KeyboardInterrupt:
+        raise UsageError(f"search interrupted; resume it: simkit cdi search ... --resume {sim.run_id}") from None
     reader = RunReader.open(db)
     found = list(reader.db.query("select * from cdi_search where run_id = ? order by round", [result.run_id])) \
         if "cdi_search" in reader.db.table_names() else []

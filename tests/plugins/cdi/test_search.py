@@ -47,3 +47,38 @@ def test_best_round_is_the_lowest_pp_and_never_an_unscored_one():
     rounds = [{"round": 1, "pp": None, "scored": 0}, {"round": 2, "pp": 0.5, "scored": 2}, {"round": 3, "pp": 0.5, "scored": 2},
               {"round": 4, "pp": 0.8, "scored": 2}]
     assert best_round(rounds)["round"] == 2
+
+
+def test_a_killed_search_resumes_to_the_same_rounds(tmp_path):
+    """kill -9 in the middle of a search, then --resume: the rounds equal an uninterrupted search."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    path = write_yaml(tmp_path)
+    args = ["cdi", "search", str(path), "--llm", "scripted", "-k", "2", "-r", "3", "--set", "cdi.defense=cdi"]
+    run_cli([*args, "--out", str(tmp_path / "whole.db"), "--write", str(tmp_path / "whole.json")])
+    db = tmp_path / "cut.db"
+    proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", *args, "--out", str(db), "--write", str(tmp_path / "cut.json")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+        try:
+            with sqlite3.connect(db, timeout=1) as con:
+                if con.execute("select count(*) from ticks").fetchone()[0] >= 8:  # inside round 2
+                    break
+        except sqlite3.Error:
+            continue
+    assert proc.poll() is None, "the search finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (run,) = rows(connect(db), "select run_id, status from runs")
+    assert run["status"] != "finished"
+    run_cli([*args, "--out", str(db), "--write", str(tmp_path / "cut.json"), "--resume", run["run_id"]])
+    strip = lambda conn: [(r["round"], r["task"], r["pp"], r["episodes"]) for r in rows(conn, "select * from cdi_search order by round")]
+    assert strip(connect(db)) == strip(connect(tmp_path / "whole.db"))
+    assert load_file(tmp_path / "cut.json").recipient_task == load_file(tmp_path / "whole.json").recipient_task
