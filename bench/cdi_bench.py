@@ -36,7 +36,9 @@ def run_one(scenario: Path, db: Path, llm: str, sets: list[str]) -> float:
     from simkit.engine.runner import Simulation, load_scenario
     from simkit.plugins.cdi import CDIPlugin
 
-    every_role = {**parse_llm_flag(llm), "roles": {r: parse_llm_flag(llm) for r in CDIPlugin.llm_roles}}
+    flag = parse_llm_flag(llm)  # `scripted` scripts the pinned instruments too
+    instruments = [r for r in CDIPlugin.llm_roles if r not in CDIPlugin.subject_roles]
+    every_role = {**flag, "roles": {r: {"backend": flag["backend"], "model": flag.get("model")} for r in instruments}}
     extra = {"llm": every_role, "output": {"db": str(db)}, "population": {"personas": str(ROOT / "personas" / "population.jsonl"), "size": 1}}
     config, plugin_cfg = load_scenario(scenario, sets, extra)
     started = time.perf_counter()

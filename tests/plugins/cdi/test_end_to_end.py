@@ -20,13 +20,10 @@ DEFENSES = ("none", "prompting", "guarding", "cdi")
 
 
 def paper_yaml(folder: Path, **cdi) -> Path:
-    """scenarios/cdi_paper.yaml with every role on the scripted backend (what `--llm scripted`
-    does once instruments are pinned) and a small output database."""
+    """scenarios/cdi_paper.yaml as `--llm scripted` runs it: the sender and every pinned
+    instrument scripted."""
     data = yaml.safe_load((ROOT / "scenarios" / "cdi_paper.yaml").read_text())
-    data["llm"]["backend"] = "scripted"
-    data["llm"]["model"] = None
-    for role in data["llm"]["roles"].values():
-        role.update(backend="scripted", model=None)
+    data["llm"].update(backend="scripted", model=None, instruments="scripted")
     data["population"] = {"personas": str(SMALL_PERSONAS), "size": 1}
     data["cdi"].update(cdi)
     path = folder / "cdi_paper.yaml"
