@@ -42,6 +42,14 @@ def _flat(node, prefix: str = "") -> dict[str, str]:
     return {prefix.rstrip("."): json.dumps(node, sort_keys=True)}
 
 
+def _text(encoded: str | None) -> str:
+    """A config value as the YAML user wrote it (true, 0.3, text), '-' when absent."""
+    if encoded is None:
+        return "-"
+    value = json.loads(encoded)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 # Keys that differ between the episodes of one variant: the seed, the persona it draws, names.
 PER_EPISODE = ("seed", "name", "description", "output.db", "personaarena.persona")
 
@@ -57,7 +65,7 @@ def variants(reader, run_ids: list[str]) -> dict[str, str]:
     out = {}
     for r in run_ids:
         model = reader.config(r).get("llm", {}).get("model") or reader.run(r)["model"]
-        extra = [f"{k.removeprefix('personaarena.')}={json.loads(flat[r][k]) if k in flat[r] else '-'}" for k in varying]
+        extra = [f"{k.removeprefix('personaarena.')}={_text(flat[r].get(k))}" for k in varying]
         out[r] = ", ".join([model, *extra])
     return out
 
