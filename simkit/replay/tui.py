@@ -314,12 +314,13 @@ class ReplayApp(App):
         box = self.query_one("#metrics", VerticalScroll)
         once = 0
         for key, series in self.series.items():
-            if len(series.points) < 2:
+            values = series.values()  # a NULL value (not computable at that tick) is left out
+            if len(values) < 2:
                 once += 1
             elif key in self.sparklines:
-                self.sparklines[key][0].data = [v for _t, v in series.points]
+                self.sparklines[key][0].data = values
             else:
-                spark = Sparkline([v for _t, v in series.points], summary_function=max)
+                spark = Sparkline(values, summary_function=max)
                 value = Static(classes="metric-value")
                 self.sparklines[key] = (spark, value)
                 box.mount(Horizontal(Label(Text(key), classes="metric-name"), spark, value, classes="metric"),
@@ -367,8 +368,8 @@ class ReplayApp(App):
         known = self.data.last_tick
         if not self.data.refresh():
             return
-        for key, new in self.data.series(since=known + 1).items():
-            self.series.setdefault(key, Series(new.name, new.labels)).points.extend(new.points)
+        if self.data.last_tick > known:
+            self.series = self.data.series()
         self._build_metrics()
         if self.follow and was_last and self.player is None:
             self.goto(self.data.last_tick)
