@@ -82,8 +82,7 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
     from simkit.display.progress import RunProgress
     from simkit.engine.loop import LoopStatus
 
-    progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats,
-                           pool_stats_source(sim.ctx.llms.backends()))
+    progress = RunProgress(title, sim.status, sim.llm.stats, pool_stats_source(sim.ctx.llms.backends()))
 
     def on_tick(status: LoopStatus) -> None:
         progress.status = status
@@ -241,8 +240,10 @@ def runs_list(db: Path) -> None:
         column.no_wrap = True
     for r in RunReader.open(db).runs():
         last = r["last_tick"]
+        done = (last + 1) if last is not None else 0
+        early = r.get("end_note") and r["status"] == "finished"
         table.add_row(
-            r["run_id"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
+            r["run_id"], r["status"], f"{done} (ended early)" if early else f"{done}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
             f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[5:16].replace("T", " "),
         )
@@ -270,20 +271,36 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
 @runs.command("compare")
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
-@click.option("--by", type=click.Choice(["model", "scenario", "run"]), default="model", show_default=True)
-@click.option("--metric", "metrics", multiple=True, help="A final metric to show (repeatable; default: the first 8).")
+@click.option("--by", default="model", show_default=True, metavar="model|role:NAME|scenario|run|set:KEY",
+              help="Group runs by the subject model, a role's model, scenario, run, or a config key (e.g. set:attack.share).")
+@click.option("--metric", "metrics", multiple=True, help="A final metric to show, labelled ones as name{k=v} (repeatable; default: the first 8).")
+@click.option("--test", type=click.Choice(["welch", "bootstrap"]), default="welch", show_default=True,
+              help="With two groups: the test behind the difference's interval and p.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Also write the table (and the difference) as tidy CSV.")
 @click.option("--png", type=click.Path(path_type=Path), help="Also draw the leaderboard as a bar chart.")
-def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str, ...], png: Path | None) -> None:
-    """Leaderboard of runs: per final metric the mean, 95% CI and run count, e.g.
-    `simkit runs compare RUN_A RUN_B RUN_C --metric score.average --png board.png`."""
-    from simkit.display.compare import compare_runs, leaderboard_table, write_png
+def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str, ...], test: str, csv_out: Path | None,
+                 png: Path | None) -> None:
+    """Leaderboard of runs: per final metric the mean, 95% CI and n over distinct seeds
+    (identical reruns count once); with two groups, their difference and a named test, e.g.
+    `simkit runs compare RUN_A RUN_B RUN_C --by set:attack.share --metric emotion.avg`."""
+    from simkit.display.compare import (compare_runs, difference_table, interval_note, leaderboard_table, reruns_note,
+                                        write_csv, write_png)
     from simkit.store.reader import RunReader
 
     board = compare_runs(RunReader.open(db), run_ids, by=by, metrics=metrics)
     console.print(leaderboard_table(board))
+    console.print(interval_note(), highlight=False, soft_wrap=True)
+    for line in reruns_note(board):
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    diff = difference_table(board, test)
+    if diff is not None:
+        console.print(diff)
+    if csv_out:
+        write_csv(board, csv_out, test)
+        console.print(f"{csv_out}: {len(board.groups)} groups x {len(board.metrics)} metrics")
     if png:
         write_png(board, png)
-        console.print(f"{png}: {len(board.rows)} {by}s x {len(board.metrics)} metrics")
+        console.print(f"{png}: {len(board.groups)} groups x {len(board.metrics)} metrics")
 
 
 EXPORT_TABLES = ("events", "exposures", "llm_calls", "metrics")
@@ -352,7 +369,8 @@ def doctor(model, threads, extra_buffers) -> None:
 def _add_feature_commands() -> None:
     import importlib
 
-    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay")):
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"),
+                         ("simkit.display.cli", "plot")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
