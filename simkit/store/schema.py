@@ -13,6 +13,7 @@ TABLES: dict[str, dict] = {
             "started_at": str, "finished_at": str, "ticks_total": int, "last_tick": int,
             "tokens_in": int, "tokens_out": int, "llm_calls": int, "cache_hits": int,
             "retries": int, "parse_failures": int, "error": str,
+            "end_note": str,  # "ended early at tick N (reason)" when the plugin ended the run before the clock
         },
         pk="run_id",
     ),

@@ -278,6 +278,9 @@ class CDIPlugin(Plugin[CDIConfig]):
     def is_done(self) -> bool:
         return self.done
 
+    def done_reason(self) -> str:
+        return f"the last of {self.episode} episode{'s' if self.episode != 1 else ''} ended"
+
     # -- attack optimization --------------------------------------------------------------
     def _conversation(self, apps: Apps, upto: int | None = None) -> list[Message]:
         """The leak-channel messages between sender and recipient (every public post on Social)."""
