@@ -12,7 +12,6 @@ import time
 from typing import Callable
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
-from rich.progress_bar import ProgressBar
 from rich.text import Text
 
 from simkit.engine.loop import LoopStatus
@@ -44,6 +43,13 @@ def pack(fields: list[str], width: int, sep: str = "  ") -> list[str]:
     return lines
 
 
+def bar(done: int, total: int, width: int) -> Text:
+    """A progress bar as one line of text, with the share done."""
+    share = done / total if total > 0 else 0.0
+    filled = round(width * min(1.0, share))
+    return Text.assemble(("━" * filled, "magenta"), ("━" * (width - filled), "grey30"), f" {share:4.0%}")
+
+
 class RunProgress:
     """A renderable that reads the loop status and LLM stats each time rich refreshes it,
     so calls in flight show up live, between ticks as well."""
@@ -55,6 +61,7 @@ class RunProgress:
         self.stats = stats
         self.started = time.monotonic()
         self._first_live: tuple[int, int, float] | None = None  # (ticks done, calls, time) at the first live tick
+        self.last_fields: list[str] = []
 
     def _calls(self) -> int:
         return self.stats.llm_calls + self.stats.cache_hits
@@ -118,9 +125,11 @@ class RunProgress:
         width = max(20, options.max_width)
         s = self.status
         head, counters = self.fields()
+        self.last_fields = head + counters  # what this frame shows (tests check none is cut)
         head_lines = pack(head, width)
         out: list = [Text(head_lines[0], style="bold")] + [Text(line) for line in head_lines[1:]]
-        out.append(ProgressBar(total=max(1, s.ticks_total), completed=s.ticks_done, width=min(60, width)))
+        total = s.ticks_done if s.ended_early else s.ticks_total  # an episode that ended early is complete
+        out.append(bar(s.ticks_done, total, min(60, width - 6)))
         out += [Text(line, style="dim") for line in pack(counters, width, sep=" | ")]
         if self.endpoints is not None:
             from simkit.display.endpoints import live_lines
