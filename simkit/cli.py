@@ -7,7 +7,6 @@ runtime failures; tracebacks only with `--debug`.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import sys
 import time
@@ -303,44 +302,41 @@ def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str
         console.print(f"{png}: {len(board.groups)} groups x {len(board.metrics)} metrics")
 
 
-EXPORT_TABLES = ("events", "exposures", "llm_calls", "metrics")
-
-
 @cli.command()
-@click.argument("run_id")
+@click.argument("run_id", required=False)
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "sft"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Folder for the files (default runs/export-RUN_ID).")
+@click.option("--runs", "runs_spec", metavar="ID,ID,...|all",
+              help="Several runs (ids or unique prefixes, comma-separated) or all of the file (a sweep) into one tidy set.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet", "sft"]), default="jsonl", show_default=True)
+@click.option("--table", "tables", multiple=True, help="Only this table (repeatable; default: every table the runs have).")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the files (default runs/export-RUN_ID, or runs/export).")
 @click.option("--purpose", "purposes", multiple=True, help="sft: only calls whose purpose starts with this (repeatable).")
-def export(run_id: str, db: Path, fmt: str, out: Path | None, purposes: tuple[str, ...]) -> None:
-    """Write a run's events, exposures, llm_calls and metrics as JSONL or CSV files, or
-    (`--format sft`) its LLM calls as instruction-tuning records in sft.jsonl."""
+def export(run_id: str | None, db: Path, runs_spec: str | None, fmt: str, tables: tuple[str, ...], out: Path | None,
+           purposes: tuple[str, ...]) -> None:
+    """Write every table of a run (runs with its config, agents, ticks, events, exposures,
+    llm_calls, agent_state, metrics, judgements, the plugin's tables) as CSV, JSONL or Parquet,
+    one file per table; with --runs, several runs in the same files, with each run's seed and
+    swept keys as columns. `--format sft`: the LLM calls as instruction-tuning records.
+
+    Example: simkit export --runs all --db runs/sweep.db --format csv --out runs/sweep-csv
+    """
+    from simkit.store.export import export_runs, select_runs
     from simkit.store.reader import RunReader
 
+    if bool(run_id) == bool(runs_spec):
+        raise UsageError("export: give one RUN_ID or --runs ID,ID,... (or --runs all)")
     reader = RunReader.open(db)
-    run_id = reader.run(run_id)["run_id"]
-    out = out or Path("runs") / f"export-{run_id}"
-    out.mkdir(parents=True, exist_ok=True)
+    run_ids = select_runs(reader, [run_id] if run_id else [s.strip() for s in runs_spec.split(",") if s.strip()])
+    out = out or Path("runs") / (f"export-{run_ids[0]}" if run_id else "export")
     if fmt == "sft":
         from simkit.store.sft import write_sft
 
-        console.print(f"{out / 'sft.jsonl'}: {write_sft(reader, run_id, out / 'sft.jsonl', purposes)} records")
+        out.mkdir(parents=True, exist_ok=True)
+        n = sum(write_sft(reader, rid, out / "sft.jsonl", purposes, append=i > 0) for i, rid in enumerate(run_ids))
+        console.print(f"{out / 'sft.jsonl'}: {n} records")
         return
-    for table in EXPORT_TABLES:
-        path = out / f"{table}.{fmt}"
-        n = 0
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = None
-            for row in reader.rows(table, run_id):
-                if fmt == "jsonl":
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                else:
-                    if writer is None:
-                        writer = csv.DictWriter(fh, fieldnames=list(row))
-                        writer.writeheader()
-                    writer.writerow(row)
-                n += 1
-        console.print(f"{path}: {n} rows")
+    for w in export_runs(reader, run_ids, out, fmt, tables):
+        console.print(f"{escape(str(w.path))}: {w.rows} rows", highlight=False, soft_wrap=True)
 
 
 @cli.command()

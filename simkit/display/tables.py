@@ -60,7 +60,8 @@ def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:
     """One row per grid point (the swept keys' values), one column per final metric (labelled
     ones as `name{k=v}`): the mean over the point's seeds with its labelled 95% t-interval."""
     from simkit.display.compare import final_values, interval_note
-    from simkit.display.stats import config_value, group_runs, interval, swept_keys
+    from simkit.display.stats import group_runs, interval
+    from simkit.store.run_config import config_value, swept_keys
 
     configs = {rid: json.loads(reader.run(rid)["config_json"] or "{}") for rid in run_ids}
     keys = swept_keys(list(configs.values()))

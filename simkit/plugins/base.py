@@ -219,6 +219,13 @@ class Plugin(ABC, Generic[ConfigT]):
         return []
 
     @classmethod
+    def export_tables(cls, db: Any, run_id: str) -> "dict[str, Any]":
+        """Tables derived from a run for `simkit export`, besides the run's own tables (which,
+        plugin tables included, are always exported): {name: iterable of row dicts}, written as
+        `<plugin>_<name>`. None by default."""
+        return {}
+
+    @classmethod
     def replay_renderer(cls) -> Any:
         """A `simkit.replay.render.Renderer` that draws this plugin's events and exposures in
         both replay viewers; None keeps the generic renderer."""

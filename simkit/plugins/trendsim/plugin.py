@@ -248,6 +248,17 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         return [Mark(round(hours, 2), "first attack comment")]
 
     @classmethod
+    def export_tables(cls, db, run_id: str) -> dict:
+        """The interaction network as edges (who liked or replied to whose comments)."""
+        from simkit.plugins.trendsim.network import graph_from_db
+
+        graph = graph_from_db(db, run_id)
+        return {"network_edges": [
+            {"source": u, "target": v, "source_kind": graph.nodes[u].get("kind"), "target_kind": graph.nodes[v].get("kind"), **data}
+            for u, v, data in sorted(graph.edges(data=True))
+        ]}
+
+    @classmethod
     def replay_renderer(cls):
         from simkit.plugins.trendsim.replay import TrendSimRenderer
 
