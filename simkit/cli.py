@@ -268,7 +268,7 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
 
 
 @runs.command("compare")
-@click.argument("run_ids", nargs=-1, required=True)
+@click.argument("run_ids", nargs=-1)
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
 @click.option("--by", default="model", show_default=True, metavar="model|role:NAME|scenario|run|set:KEY",
               help="Group runs by the subject model, a role's model, scenario, run, or a config key (e.g. set:attack.share).")
@@ -281,12 +281,14 @@ def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str
                  png: Path | None) -> None:
     """Leaderboard of runs: per final metric the mean, 95% CI and n over distinct seeds
     (identical reruns count once); with two groups, their difference and a named test, e.g.
-    `simkit runs compare RUN_A RUN_B RUN_C --by set:attack.share --metric emotion.avg`."""
+    `simkit runs compare RUN_A RUN_B RUN_C --by set:attack.share --metric emotion.avg`.
+    Without RUN_IDS: every run of the file (a sweep)."""
     from simkit.display.compare import (compare_runs, difference_table, interval_note, leaderboard_table, reruns_note,
                                         write_csv, write_png)
     from simkit.store.reader import RunReader
 
-    board = compare_runs(RunReader.open(db), run_ids, by=by, metrics=metrics)
+    reader = RunReader.open(db)
+    board = compare_runs(reader, run_ids or [r["run_id"] for r in reader.runs()], by=by, metrics=metrics)
     console.print(leaderboard_table(board))
     console.print(interval_note(), highlight=False, soft_wrap=True)
     for line in reruns_note(board):

@@ -74,6 +74,8 @@ def names_hint(found: Sequence[str]) -> str:
 def compare_runs(reader, run_ids: Sequence[str], *, by: str = "model", metrics: Sequence[str] = ()) -> Board:
     """Group the runs, then per group and metric the mean, 95% interval and n over the
     replicates' final values (a run without the metric, or with NULL, does not count)."""
+    if not run_ids:
+        raise UsageError("no runs to compare (the database holds none)")
     groups = group_runs(reader, run_ids, by)
     finals = {r["run_id"]: final_values(reader, r["run_id"]) for g in groups for r in g.runs}
     found = sorted({n for f in finals.values() for n in f}, key=lambda k: ("{" in k, k))
