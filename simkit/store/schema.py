@@ -1,4 +1,4 @@
-"""The run database schema (DESIGN.md section 4). Every row carries `run_id`, so several
+"""The run database schema (README: "The run database"). Every row carries `run_id`, so several
 runs can share one file. Plugin tables are named `<plugin>_<thing>` and carry `tick`."""
 
 from __future__ import annotations
