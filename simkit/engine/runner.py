@@ -62,9 +62,13 @@ def select_population(config: ScenarioConfig, ctx: RunContext, source: Path | No
         raise UsageError(f"{source or 'config'}: population.personas: persona file {path} not found")
     personas = load_personas(path)
     size = config.population.size
+    if config.population.sampling == "replacement":
+        idx = ctx.rng("population").choice(len(personas), size=size, replace=True)
+        return [personas[i] for i in idx]
     if size > len(personas):
         raise UsageError(
-            f"{source or 'config'}: population.size: {size} personas asked for, but {path} holds {len(personas)}"
+            f"{source or 'config'}: population.size: {size} personas asked for, but {path} holds {len(personas)} "
+            "(population.sampling: replacement draws with replacement)"
         )
     if config.population.sampling == "random":
         idx = sorted(ctx.rng("population").choice(len(personas), size=size, replace=False))
