@@ -61,7 +61,8 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
     name = "trendsim"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("attacker", "censor")
+    llm_roles = ("user", "attacker", "censor")
+    subject_roles = ("user",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(table5)
     # The hourly outcome snapshots carry {hour: N}: they are series over hours.
     time_axis = TimeAxis(label="hour", title="time", unit="hours since the topic appeared",
