@@ -109,6 +109,14 @@ def _call_view(call) -> Panel:
     return Panel(Group(*parts), title=Text(title), title_align="left")
 
 
+def _fit(key: str, width: int) -> str:
+    """A series key cut in the middle, so both the metric and its labels stay readable."""
+    if len(key) <= width:
+        return key
+    head = (width - 1) // 2
+    return key[:head] + "…" + key[-(width - 1 - head):]
+
+
 class ReplayApp(App):
     """`simkit replay RUN_ID`."""
 
@@ -323,7 +331,7 @@ class ReplayApp(App):
                 spark = Sparkline(values, summary_function=max)
                 value = Static(classes="metric-value")
                 self.sparklines[key] = (spark, value)
-                box.mount(Horizontal(Label(Text(key), classes="metric-name"), spark, value, classes="metric"),
+                box.mount(Horizontal(Label(Text(_fit(key, 39)), classes="metric-name"), spark, value, classes="metric"),
                           before=self.metrics_note)
         note = f"{once} series recorded at one tick only (simkit runs show, or the HTML report, lists them)" if once else ""
         if not self.series:

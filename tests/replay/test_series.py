@@ -51,3 +51,26 @@ async def test_null_metric_values_in_the_terminal_viewer(builder):
         await pilot.pause(0.1)
         assert "mood" in app.sparklines
         assert list(app.sparklines["mood"][0].data) == [0.0, 0.5, 1.0]
+
+
+async def test_terminal_viewer_at_120x40_keeps_labelled_series_apart(builder):
+    for t in range(4):
+        builder.tick(metric=t * 0.1)
+    db = builder.writer.db
+    for t in range(4):
+        for group in ("entertainment", "technology"):
+            db["metrics"].insert({"run_id": builder.run_id, "tick": t, "name": "user_group.social_confidence.avg",
+                                  "value": t / 10, "labels_json": json.dumps({"group": group})})
+    builder.finish()
+    from tests.replay.test_replay_tui import screen_text
+
+    app = ReplayApp(ReplayData.open(builder.writer.path, builder.run_id))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "=entertainment}" in text and "=technology}" in text  # the labels stay visible
+        assert all(len(line.rstrip()) <= 120 for line in text.splitlines())
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        head = next(line for line in screen_text(app).splitlines() if "#     judge" in line)
+        assert "round ok" in head  # the judge messages' header is one line
