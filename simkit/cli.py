@@ -378,7 +378,7 @@ def _add_feature_commands() -> None:
     import importlib
 
     for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"),
-                         ("simkit.display.cli", "plot"), ("simkit.llm.serve", "serve")):
+                         ("simkit.display.cli", "plot"), ("simkit.llm.serve", "serve"), ("simkit.plugins.cdi.cli", "cdi")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
