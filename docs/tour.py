@@ -70,6 +70,7 @@ def parse(lines: list[str]) -> list[Block]:
 # -- normalising what may differ between two honest runs ---------------------------------------
 SUBS = [
     (RUN_ID, r"\1-RUN"),
+    (re.compile(r"\b([a-z0-9][a-z0-9_.-]*?)-\d{1,8}(-\d{0,6}(-[0-9a-f]{0,4})?)?…"), r"\1-RUN"),  # an id a table cut
     (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"), "DATETIME"),
     (re.compile(r"\b\d{2}-\d{2} \d{2}:\d{2}\b"), "DATETIME"),
     (re.compile(r"\b\d+(\.\d+)? ?(s|ms)\b"), "T"),

@@ -37,6 +37,7 @@ def test_normalising_ignores_run_ids_times_and_column_widths_only():
     a = "│ wall time │ 3.7 s │ trajectory of trendsim-pa30-20261128-092447-c36e at 11-28 09:24"
     b = "│ wall time     │ 12.25 s │ trajectory of trendsim-pa30-20261204-175932-1656 at 12-04 17:59"
     assert tour.normalise(a) == tour.normalise(b)
+    assert tour.normalise("trendsim-pa30-20261204-183523-1… finis…") == tour.normalise("trendsim-pa30-20261204-183958-4… finis…")
     assert tour.normalise("emotion.avg 0.5988") != tour.normalise("emotion.avg 0.5989")
     assert tour.matches(["a", "...", "d"], ["a", "b", "c", "d"]) and not tour.matches(["a", "d"], ["a", "b", "d"])
 
