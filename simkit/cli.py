@@ -7,7 +7,6 @@ runtime failures; tracebacks only with `--debug`.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import sys
 import time
@@ -84,8 +83,7 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
     from simkit.display.progress import RunProgress
     from simkit.engine.loop import LoopStatus
 
-    progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats,
-                           pool_stats_source(sim.ctx.llms.backends()))
+    progress = RunProgress(title, sim.status, sim.llm.stats, pool_stats_source(sim.ctx.llms.backends()))
 
     def on_tick(status: LoopStatus) -> None:
         progress.status = status
@@ -247,8 +245,10 @@ def runs_list(db: Path) -> None:
         column.no_wrap = True
     for r in RunReader.open(db).runs():
         last = r["last_tick"]
+        done = (last + 1) if last is not None else 0
+        early = r.get("end_note") and r["status"] == "finished"
         table.add_row(
-            r["run_id"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
+            r["run_id"], r["status"], f"{done} (ended early)" if early else f"{done}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
             f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[5:16].replace("T", " "),
             instruments_label(r),
@@ -278,62 +278,77 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
 
 
 @runs.command("compare")
-@click.argument("run_ids", nargs=-1, required=True)
+@click.argument("run_ids", nargs=-1)
 @click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
-@click.option("--by", type=click.Choice(["model", "scenario", "run"]), default="model", show_default=True)
-@click.option("--metric", "metrics", multiple=True, help="A final metric to show (repeatable; default: the first 8).")
+@click.option("--by", default="model", show_default=True, metavar="model|role:NAME|scenario|run|set:KEY",
+              help="Group runs by the subject model, a role's model, scenario, run, or a config key (e.g. set:attack.share).")
+@click.option("--metric", "metrics", multiple=True, help="A final metric to show, labelled ones as name{k=v} (repeatable; default: the first 8).")
+@click.option("--test", type=click.Choice(["welch", "bootstrap"]), default="welch", show_default=True,
+              help="With two groups: the test behind the difference's interval and p.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Also write the table (and the difference) as tidy CSV.")
 @click.option("--png", type=click.Path(path_type=Path), help="Also draw the leaderboard as a bar chart.")
-def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str, ...], png: Path | None) -> None:
-    """Leaderboard of runs: per final metric the mean, 95% CI and run count, e.g.
-    `simkit runs compare RUN_A RUN_B RUN_C --metric score.average --png board.png`."""
-    from simkit.display.compare import compare_runs, leaderboard_table, write_png
-    from simkit.store.reader import RunReader
-
-    board = compare_runs(RunReader.open(db), run_ids, by=by, metrics=metrics)
-    console.print(leaderboard_table(board))
-    if png:
-        write_png(board, png)
-        console.print(f"{png}: {len(board.rows)} {by}s x {len(board.metrics)} metrics")
-
-
-EXPORT_TABLES = ("events", "exposures", "llm_calls", "metrics")
-
-
-@cli.command()
-@click.argument("run_id")
-@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "sft"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Folder for the files (default runs/export-RUN_ID).")
-@click.option("--purpose", "purposes", multiple=True, help="sft: only calls whose purpose starts with this (repeatable).")
-def export(run_id: str, db: Path, fmt: str, out: Path | None, purposes: tuple[str, ...]) -> None:
-    """Write a run's events, exposures, llm_calls and metrics as JSONL or CSV files, or
-    (`--format sft`) its LLM calls as instruction-tuning records in sft.jsonl."""
+def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str, ...], test: str, csv_out: Path | None,
+                 png: Path | None) -> None:
+    """Leaderboard of runs: per final metric the mean, 95% CI and n over distinct seeds
+    (identical reruns count once); with two groups, their difference and a named test, e.g.
+    `simkit runs compare RUN_A RUN_B RUN_C --by set:attack.share --metric emotion.avg`.
+    Without RUN_IDS: every run of the file (a sweep)."""
+    from simkit.display.compare import (compare_runs, difference_table, interval_note, leaderboard_table, reruns_note,
+                                        write_csv, write_png)
     from simkit.store.reader import RunReader
 
     reader = RunReader.open(db)
-    run_id = reader.run(run_id)["run_id"]
-    out = out or Path("runs") / f"export-{run_id}"
-    out.mkdir(parents=True, exist_ok=True)
+    board = compare_runs(reader, run_ids or [r["run_id"] for r in reader.runs()], by=by, metrics=metrics)
+    console.print(leaderboard_table(board))
+    console.print(interval_note(), highlight=False, soft_wrap=True)
+    for line in reruns_note(board):
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    diff = difference_table(board, test)
+    if diff is not None:
+        console.print(diff)
+    if csv_out:
+        write_csv(board, csv_out, test)
+        console.print(f"{csv_out}: {len(board.groups)} groups x {len(board.metrics)} metrics")
+    if png:
+        write_png(board, png)
+        console.print(f"{png}: {len(board.groups)} groups x {len(board.metrics)} metrics")
+
+
+@cli.command()
+@click.argument("run_id", required=False)
+@click.option("--db", type=click.Path(path_type=Path), default=Path("runs/simkit.db"), show_default=True)
+@click.option("--runs", "runs_spec", metavar="ID,ID,...|all",
+              help="Several runs (ids or unique prefixes, comma-separated) or all of the file (a sweep) into one tidy set.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet", "sft"]), default="jsonl", show_default=True)
+@click.option("--table", "tables", multiple=True, help="Only this table (repeatable; default: every table the runs have).")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the files (default runs/export-RUN_ID, or runs/export).")
+@click.option("--purpose", "purposes", multiple=True, help="sft: only calls whose purpose starts with this (repeatable).")
+def export(run_id: str | None, db: Path, runs_spec: str | None, fmt: str, tables: tuple[str, ...], out: Path | None,
+           purposes: tuple[str, ...]) -> None:
+    """Write every table of a run (runs with its config, agents, ticks, events, exposures,
+    llm_calls, agent_state, metrics, judgements, the plugin's tables) as CSV, JSONL or Parquet,
+    one file per table; with --runs, several runs in the same files, with each run's seed and
+    swept keys as columns. `--format sft`: the LLM calls as instruction-tuning records.
+
+    Example: simkit export --runs all --db runs/sweep.db --format csv --out runs/sweep-csv
+    """
+    from simkit.store.export import export_runs, select_runs
+    from simkit.store.reader import RunReader
+
+    if bool(run_id) == bool(runs_spec):
+        raise UsageError("export: give one RUN_ID or --runs ID,ID,... (or --runs all)")
+    reader = RunReader.open(db)
+    run_ids = select_runs(reader, [run_id] if run_id else [s.strip() for s in runs_spec.split(",") if s.strip()])
+    out = out or Path("runs") / (f"export-{run_ids[0]}" if run_id else "export")
     if fmt == "sft":
         from simkit.store.sft import write_sft
 
-        console.print(f"{out / 'sft.jsonl'}: {write_sft(reader, run_id, out / 'sft.jsonl', purposes)} records")
+        out.mkdir(parents=True, exist_ok=True)
+        n = sum(write_sft(reader, rid, out / "sft.jsonl", purposes, append=i > 0) for i, rid in enumerate(run_ids))
+        console.print(f"{out / 'sft.jsonl'}: {n} records")
         return
-    for table in EXPORT_TABLES:
-        path = out / f"{table}.{fmt}"
-        n = 0
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = None
-            for row in reader.rows(table, run_id):
-                if fmt == "jsonl":
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                else:
-                    if writer is None:
-                        writer = csv.DictWriter(fh, fieldnames=list(row))
-                        writer.writeheader()
-                    writer.writerow(row)
-                n += 1
-        console.print(f"{path}: {n} rows")
+    for w in export_runs(reader, run_ids, out, fmt, tables):
+        console.print(f"{escape(str(w.path))}: {w.rows} rows", highlight=False, soft_wrap=True)
 
 
 @cli.command()
@@ -362,7 +377,8 @@ def doctor(model, threads, extra_buffers) -> None:
 def _add_feature_commands() -> None:
     import importlib
 
-    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"), ("simkit.plugins.cdi.cli", "cdi")):
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"),
+                         ("simkit.display.cli", "plot"), ("simkit.llm.serve", "serve"), ("simkit.plugins.cdi.cli", "cdi")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -76,7 +76,10 @@ class ClockConfig(StrictModel):
 class PopulationConfig(StrictModel):
     personas: Path = Path("personas/population.jsonl")
     size: int = Field(default=20, ge=1, le=1_000_000)
-    sampling: Literal["first", "random"] = "first"
+    # first: the file's first `size`; random: `size` distinct personas drawn with the run's seed;
+    # replacement: `size` draws with replacement (a population larger than the file; the run's
+    # config records it, and each agent keeps its persona's id, so repeats are visible)
+    sampling: Literal["first", "random", "replacement"] = "first"
 
 
 Backend = Literal["scripted", "local", "openai"]

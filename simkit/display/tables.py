@@ -26,7 +26,10 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
     table.add_row("scenario", f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})")
     table.add_row("status", str(run["status"]) + (f": {run['error']}" if run.get("error") else ""))
     last = run.get("last_tick")
-    table.add_row("ticks", f"{(last + 1) if last is not None else 0} of {run['ticks_total']}")
+    if run.get("end_note") and run.get("status") == "finished":
+        table.add_row("ticks", f"{run['end_note']}; the clock allowed {run['ticks_total']}")
+    else:
+        table.add_row("ticks", f"{(last + 1) if last is not None else 0} of {run['ticks_total']}")
     table.add_row("model", str(run["model"]) + instruments_note(run))
     table.add_row(
         "LLM calls",
@@ -82,13 +85,29 @@ def print_summary(console: Console, run: dict, metrics: list[dict], wall_seconds
 
 
 def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:
-    """One row per run, one column per final metric without labels."""
-    finals = {rid: {m["name"]: m["value"] for m in reader.metrics(rid, -1) if m["labels_json"] in ("{}", None)} for rid in run_ids}
-    names = sorted({n for f in finals.values() for n in f if not n.startswith("llm.")})[:8]
-    table = Table("run", *names)
-    for rid in run_ids:
-        table.add_row(rid, *(format_value(finals[rid].get(n)) for n in names))
+    """One row per grid point (the swept keys' values), one column per final metric (labelled
+    ones as `name{k=v}`): the mean over the point's seeds with its labelled 95% t-interval."""
+    from simkit.display.compare import final_values, interval_note
+    from simkit.display.stats import group_runs, interval
+    from simkit.store.run_config import config_value, swept_keys
+
+    configs = {rid: json.loads(reader.run(rid)["config_json"] or "{}") for rid in run_ids}
+    keys = swept_keys(list(configs.values()))
+    point = {rid: ", ".join(f"{config_value(c, k)}" for k in keys) for rid, c in configs.items()}
+    groups = group_runs(reader, run_ids, "run", key_of=(lambda run: point[run["run_id"]]) if keys else None)
+    finals = {r["run_id"]: final_values(reader, r["run_id"]) for g in groups for r in g.runs}
+    found = sorted({n for f in finals.values() for n in f}, key=lambda k: ("{" in k, k))
+    names = found[:8]
+    table = Table(", ".join(keys) if keys else "run", "n", *names, title="sweep: final metrics per grid point",
+                  title_justify="left")
+    for g in groups:
+        cells = [interval([finals[r["run_id"]].get(n) for r in g.runs], over=g.over).text(4) for n in names]
+        table.add_row(g.key, str(len(g.runs)), *cells)
     console.print(table)
+    console.print(interval_note(), highlight=False, soft_wrap=True)
+    if len(found) > len(names):
+        console.print(f"{len(found) - len(names)} more final metrics not shown (of {len(found)}): "
+                      "simkit runs compare RUN... --by set:KEY --metric NAME", highlight=False, soft_wrap=True)
 
 
 def endpoint_table(metrics: list[dict]) -> Table | None:

@@ -34,6 +34,9 @@ class LoopStatus:
     ticks_done: int = 0
     active_agents: int = 0
     replaying: bool = False
+    phase: str = "setup"  # setup -> ticks -> finish (the plugin's end-of-run work: judging) -> done
+    calls_at_finish: int | None = None  # LLM calls (answered + cached) when finish() began
+    ended_early: str | None = None  # why the plugin ended the run before the clock did
 
 
 # Slots order a tick's rows: setup (first tick only), activate, the turns, end of tick.
@@ -48,13 +51,14 @@ class TickLoop:
         writer: RunWriter | None,
         mode: str,
         on_tick: Callable[[LoopStatus], None] | None = None,
+        status: LoopStatus | None = None,
     ):
         self.plugin = plugin
         self.ctx = ctx
         self.writer = writer
         self.mode = mode
         self.on_tick = on_tick or (lambda _s: None)
-        self.status = LoopStatus(ticks_total=ctx.clock.n_ticks)
+        self.status = status or LoopStatus(ticks_total=ctx.clock.n_ticks)
         self.workers = max(64, 4 * ctx.llm.max_concurrency)
 
     async def run(self, start_tick: int = 0, replay_until: int = -1) -> int:
@@ -62,6 +66,7 @@ class TickLoop:
         Returns the number of the last tick executed."""
         clock, recorder = self.ctx.clock, self.ctx.recorder
         last = start_tick - 1
+        self.status.phase = "ticks"
         for index in range(start_tick, clock.n_ticks):
             replaying = index <= replay_until
             recorder.replaying = replaying
@@ -78,6 +83,8 @@ class TickLoop:
             self.on_tick(self.status)
             last = index
             if self.plugin.is_done():
+                if index + 1 < clock.n_ticks:
+                    self.status.ended_early = self.plugin.done_reason() or "the plugin ended the run"
                 break
         recorder.replaying = False
         return last

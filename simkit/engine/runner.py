@@ -64,9 +64,13 @@ def select_population(config: ScenarioConfig, ctx: RunContext, source: Path | No
         raise UsageError(f"{source or 'config'}: population.personas: persona file {path} not found")
     personas = load_personas(path)
     size = config.population.size
+    if config.population.sampling == "replacement":
+        idx = ctx.rng("population").choice(len(personas), size=size, replace=True)
+        return [personas[i] for i in idx]
     if size > len(personas):
         raise UsageError(
-            f"{source or 'config'}: population.size: {size} personas asked for, but {path} holds {len(personas)}"
+            f"{source or 'config'}: population.size: {size} personas asked for, but {path} holds {len(personas)} "
+            "(population.sampling: replacement draws with replacement)"
         )
     if config.population.sampling == "random":
         idx = sorted(ctx.rng("population").choice(len(personas), size=size, replace=False))
@@ -118,6 +122,7 @@ class Simulation:
                 for purpose, fn in responders.items():
                     b.register(purpose, fn)
         self.writer: RunWriter | None = None
+        self.status = LoopStatus(ticks_total=clock.n_ticks)
 
     def _cached_answer(self, key: str) -> dict | None:
         return self._reader.cached_answer(key) if self._reader is not None else None
@@ -140,6 +145,9 @@ class Simulation:
         return agents
 
     async def run(self, *, resume: bool = False, on_tick: Callable[[LoopStatus], None] | None = None) -> RunResult:
+        report = on_tick or (lambda _s: None)
+        self.status.phase = "setup"
+        report(self.status)
         await self.ctx.llms.check()
         personas = select_population(self.config, self.ctx, self.source)
         self.writer = writer = self._open_writer()
@@ -185,11 +193,16 @@ class Simulation:
                     for a in agents
                 ],
             )
-        loop = TickLoop(self.plugin, self.ctx, writer, self.mode, on_tick)
+        loop = TickLoop(self.plugin, self.ctx, writer, self.mode, on_tick, self.status)
         status, last = "failed", replay_until
         try:
             last = await loop.run(0, replay_until)
+            self.status.phase = "finish"
+            self.status.calls_at_finish = self.llm.stats.llm_calls + self.llm.stats.cache_hits
+            report(self.status)
             await self._finish(last)
+            self.status.phase = "done"
+            report(self.status)
             status = "finished"
         except (KeyboardInterrupt, asyncio.CancelledError):
             status = "interrupted"
@@ -231,7 +244,8 @@ class Simulation:
         for backend in self.ctx.llms.backends():  # an endpoint pool's per-endpoint totals
             self.ctx.buffer.metrics.extend(getattr(backend, "final_metrics", list)())
         assert self.writer is not None
-        self.writer.commit_finish(self.run_id, max(last_tick, 0), self.ctx.buffer)
+        note = f"ended early at tick {last_tick + 1} ({self.status.ended_early})" if self.status.ended_early else None
+        self.writer.commit_finish(self.run_id, max(last_tick, 0), self.ctx.buffer, {"end_note": note})
 
 
 def load_scenario(path: Path, overrides: list[str] | None = None, extra: dict | None = None):

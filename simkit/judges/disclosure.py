@@ -1,5 +1,5 @@
 """The disclosure judge for CDI: which shareable and sensitive items one message reveals,
-and the privacy/helpfulness metrics over runs (trendsim_cdi.md part B7).
+and the privacy/helpfulness metrics over runs (the paper's definitions; simkit/plugins/cdi/README.md).
 
 The judge counts full, partial, paraphrased and confirming disclosures (a "yes" to a
 question that names the item), only of what this message conveys about the named subject;

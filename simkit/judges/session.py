@@ -1,4 +1,4 @@
-"""One presentation judged by the panel, phase by phase (spec: characterbox_personaarena.md §5.3).
+"""One presentation judged by the panel, phase by phase (simkit/judges/README.md).
 
 1. critique (optional separate call, CharacterBox) and independent blind scoring;
 2. the disagreement rule picks the disputed keys (all keys with `full_debate`);

@@ -286,7 +286,7 @@ class OpenAIBackend(Backend):
         cause = exc.__cause__ or exc
         return (
             f"cannot reach {self.base_url} ({type(cause).__name__}: {_short(str(cause)) or 'connection failed'}); "
-            "start the server there (for example: python -m llama_cpp.server --model MODEL.gguf --port PORT) "
+            "start the server there (for example: simkit serve --port PORT, which serves the embedded model or --model GGUF) "
             "or point llm.base_url at a running one"
         )
 

@@ -65,7 +65,7 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
     )
 
     def on_progress(s):
-        progress.update(task, completed=s.resumed + s.accepted + s.rejected,
+        progress.update(task, completed=s.accepted + s.rejected,
                         detail=f"kept {s.accepted} rejected {s.rejected} | LLM calls {client.stats.llm_calls} "
                                f"tokens {client.stats.tokens_in + client.stats.tokens_out:,}")
 
@@ -77,7 +77,8 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
             await client.aclose()
 
     with progress:
-        task = progress.add_task("generate", total=len(users), detail="")
+        # the work this call will do: at most --limit users (after those a previous call finished)
+        task = progress.add_task("generate", total=min(len(users), limit) if limit else len(users), detail="")
         summary = asyncio.run(main())
     left = summary.users - summary.resumed - summary.accepted - summary.rejected
     console.print(
@@ -88,6 +89,11 @@ def generate(source, out, fmt, llm, base_url, timeout, limit, concurrency, min_f
         console.print("rejected by stage: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.reasons.items())))
     console.print(f"bank: {out}  rejected: {rejected_path(Path(out))}  "
                   f"({client.stats.llm_calls} LLM calls, {client.stats.tokens_in + client.stats.tokens_out:,} tokens)")
+    if summary.accepted == 0 and summary.resumed == 0 and summary.rejected > 0:
+        from simkit.errors import SimkitError
+
+        raise SimkitError(f"no persona kept: all {summary.rejected} were rejected (reasons in {rejected_path(Path(out))}); "
+                          "the bank is empty. A larger model (--llm openai:MODEL) writes usable personas")
 
 
 @personas.command()

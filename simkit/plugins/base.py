@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Generic, L
 
 from pydantic import BaseModel
 
+from simkit.store.series import Mark, TimeAxis
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -158,6 +160,9 @@ class Plugin(ABC, Generic[ConfigT]):
     # `sweep_report(reader, run_ids, console)`: the comparison table of `simkit sweep`;
     # None keeps the generic one (each run's final metrics).
     sweep_report: ClassVar[SweepReport | None] = None
+    # The x axis of the plugin's per-tick metrics (`simkit.store.series`): the tick by default,
+    # or a metric label holding the time (TrendSim: `hour`), with its title and unit.
+    time_axis: ClassVar[TimeAxis] = TimeAxis()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -218,9 +223,26 @@ class Plugin(ABC, Generic[ConfigT]):
         """True ends the run before the clock does (an episode that ended early)."""
         return False
 
+    def done_reason(self) -> str:
+        """Why `is_done()` said True, in a few words ("all checkpoints covered"); shown as
+        "ended early at tick N (reason)" and stored in `runs.end_note`."""
+        return ""
+
     # -- end of run -----------------------------------------------------------------------
     async def finish(self) -> None:
         """Compute final metrics (`ctx.metric`) and judgements (`ctx.judgement`)."""
+
+    @classmethod
+    def series_marks(cls, db: Any, run_id: str) -> list[Mark]:
+        """Moments to mark on the time axis of this run's charts (an attack's start); none by default."""
+        return []
+
+    @classmethod
+    def export_tables(cls, db: Any, run_id: str) -> "dict[str, Any]":
+        """Tables derived from a run for `simkit export`, besides the run's own tables (which,
+        plugin tables included, are always exported): {name: iterable of row dicts}, written as
+        `<plugin>_<name>`. None by default."""
+        return {}
 
     @classmethod
     def replay_renderer(cls) -> Any:

@@ -13,7 +13,9 @@ import click
 @click.option("--html", "html_out", type=click.Path(path_type=Path), metavar="OUT.html",
               help="Write a self-contained HTML report instead of opening the terminal viewer.")
 @click.option("--tick", type=int, help="Open at this tick (default: the first with an event).")
-def replay(run_id: str, db: Path, html_out: Path | None, tick: int | None) -> None:
+@click.option("--overlay", "overlay", multiple=True, metavar="RUN_ID",
+              help="HTML: draw this run's metric series in the same charts (repeatable; same --db).")
+def replay(run_id: str, db: Path, html_out: Path | None, tick: int | None, overlay: tuple[str, ...]) -> None:
     """Step through a run: ticks, events, exposures, agents, LLM calls and metrics.
 
     A unique prefix of the run id is enough. The viewer reads the database read-only and
@@ -27,7 +29,8 @@ def replay(run_id: str, db: Path, html_out: Path | None, tick: int | None) -> No
     if html_out is not None:
         from simkit.replay.html import write_report
 
-        size = write_report(data, html_out, start_tick=tick)
+        others = [ReplayData.open(db, other) for other in overlay]
+        size = write_report(data, html_out, start_tick=tick, overlay=others)
         click.echo(f"{html_out}: {size / 1024:,.0f} KiB, ticks {data.first_tick}-{data.last_tick} of run {data.run_id}")
         return
     from simkit.replay.tui import ReplayApp

@@ -10,9 +10,7 @@ A file written before the `judgements` table existed reads as a run without judg
 
 from __future__ import annotations
 
-import bisect
 import json
-import math
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any, Iterator
 
 from simkit.errors import UsageError
 from simkit.store.reader import RunReader
+from simkit.store.series import Mark, Series, TimeAxis, axis_of, marks_of, metric_key, read_series
 
 PAGE = 500
 
@@ -158,26 +157,6 @@ class Page:
     offset: int
 
 
-@dataclass
-class Series:
-    """One metric over ticks (a metric name plus its labels)."""
-
-    name: str
-    labels: dict
-    points: list[tuple[int, float]] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        if not self.labels:
-            return self.name
-        return self.name + "{" + ",".join(f"{k}={v}" for k, v in sorted(self.labels.items())) + "}"
-
-    def value_at(self, tick: int) -> float | None:
-        """The last value recorded at or before `tick`."""
-        i = bisect.bisect_right(self.points, (tick, math.inf))
-        return self.points[i - 1][1] if i else None
-
-
 def _loads(text: str | None) -> Any:
     if text is None:
         return None
@@ -201,6 +180,7 @@ class ReplayData:
         self._agents: dict[str, dict] | None = None
         self._counts: dict[tuple[str, Filters | JudgementFilters], dict[int, int]] = {}
         self.has_judgements = False
+        self._axis: TimeAxis | None = None
         self.refresh()
 
     @classmethod
@@ -448,18 +428,18 @@ class ReplayData:
 
     # -- metrics --------------------------------------------------------------------------------
     def series(self, since: int = 0) -> dict[str, Series]:
-        """Per-tick metrics from tick `since` on, keyed by name{labels}; ordered by tick."""
-        rows = self.db.execute(
-            "select name, labels_json, tick, value from metrics where run_id = ? and tick >= ? order by name, labels_json, tick",
-            [self.run_id, since],
-        )
-        by_raw: dict[tuple[str, str], Series] = {}
-        for name, labels, tick, value in rows:
-            series = by_raw.get((name, labels))
-            if series is None:
-                series = by_raw[(name, labels)] = Series(name, _loads(labels) or {})
-            series.points.append((tick, value))
-        return {series.key: series for series in by_raw.values()}
+        """Per-tick metrics from tick `since` on, keyed by name{labels}, on the plugin's time
+        axis (`simkit.store.series`)."""
+        return read_series(self.db, self.run_id, self.axis, since)
+
+    @property
+    def axis(self) -> TimeAxis:
+        if self._axis is None:
+            self._axis = axis_of(self.plugin)
+        return self._axis
+
+    def marks(self) -> list[Mark]:
+        return marks_of(self.plugin, self.db, self.run_id)
 
     def final_metrics(self) -> dict[str, float]:
         """The run's final metrics (stored at tick -1 when the run finished)."""
@@ -467,7 +447,7 @@ class ReplayData:
             "select name, labels_json, value from metrics where run_id = ? and tick = -1 order by name, labels_json",
             [self.run_id],
         )
-        return {Series(n, _loads(lab) or {}).key: v for n, lab, v in rows}
+        return {metric_key(n, _loads(lab) or {}): v for n, lab, v in rows}
 
 
 def _call(row) -> LLMCall:

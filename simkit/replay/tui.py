@@ -109,6 +109,14 @@ def _call_view(call) -> Panel:
     return Panel(Group(*parts), title=Text(title), title_align="left")
 
 
+def _fit(key: str, width: int) -> str:
+    """A series key cut in the middle, so both the metric and its labels stay readable."""
+    if len(key) <= width:
+        return key
+    head = (width - 1) // 2
+    return key[:head] + "…" + key[-(width - 1 - head):]
+
+
 class ReplayApp(App):
     """`simkit replay RUN_ID`."""
 
@@ -314,15 +322,16 @@ class ReplayApp(App):
         box = self.query_one("#metrics", VerticalScroll)
         once = 0
         for key, series in self.series.items():
-            if len(series.points) < 2:
+            values = series.values()  # a NULL value (not computable at that tick) is left out
+            if len(values) < 2:
                 once += 1
             elif key in self.sparklines:
-                self.sparklines[key][0].data = [v for _t, v in series.points]
+                self.sparklines[key][0].data = values
             else:
-                spark = Sparkline([v for _t, v in series.points], summary_function=max)
+                spark = Sparkline(values, summary_function=max)
                 value = Static(classes="metric-value")
                 self.sparklines[key] = (spark, value)
-                box.mount(Horizontal(Label(Text(key), classes="metric-name"), spark, value, classes="metric"),
+                box.mount(Horizontal(Label(Text(_fit(key, 39)), classes="metric-name"), spark, value, classes="metric"),
                           before=self.metrics_note)
         note = f"{once} series recorded at one tick only (simkit runs show, or the HTML report, lists them)" if once else ""
         if not self.series:
@@ -367,8 +376,8 @@ class ReplayApp(App):
         known = self.data.last_tick
         if not self.data.refresh():
             return
-        for key, new in self.data.series(since=known + 1).items():
-            self.series.setdefault(key, Series(new.name, new.labels)).points.extend(new.points)
+        if self.data.last_tick > known:
+            self.series = self.data.series()
         self._build_metrics()
         if self.follow and was_last and self.player is None:
             self.goto(self.data.last_tick)

@@ -1,4 +1,4 @@
-"""The run database schema (DESIGN.md section 4). Every row carries `run_id`, so several
+"""The run database schema (README: "The run database"). Every row carries `run_id`, so several
 runs can share one file. Plugin tables are named `<plugin>_<thing>` and carry `tick`."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ TABLES: dict[str, dict] = {
             "started_at": str, "finished_at": str, "ticks_total": int, "last_tick": int,
             "tokens_in": int, "tokens_out": int, "llm_calls": int, "cache_hits": int,
             "retries": int, "parse_failures": int, "error": str, "host": str,
+            "end_note": str,  # "ended early at tick N (reason)" when the plugin ended the run before the clock
         },
         pk="run_id",
     ),

@@ -87,7 +87,7 @@ class RunWriter:
             )
             self.db["runs"].update(run_id, {"last_tick": tick, **run_update})
 
-    def commit_finish(self, run_id: str, tick: int, buf: TickBuffer) -> dict:
+    def commit_finish(self, run_id: str, tick: int, buf: TickBuffer, run_fields: dict | None = None) -> dict:
         """Write what `finish()` produced (judge calls, events, final metrics at tick -1) after
         the last tick's rows, and mark the run finished, in one transaction. Returns the run's
         LLM accounting, which is also stored as `llm.*` metrics."""
@@ -99,7 +99,7 @@ class RunWriter:
             ]
             self.db["metrics"].delete_where("run_id = ? AND tick = ?", [run_id, -1])
             self.db["metrics"].insert_all(({"run_id": run_id, "tick": -1, **m} for m in metrics), batch_size=500)
-            self.db["runs"].update(run_id, {"status": "finished", "finished_at": now_iso(), **totals})
+            self.db["runs"].update(run_id, {"status": "finished", "finished_at": now_iso(), **totals, **(run_fields or {})})
         return totals
 
     def _write_rows(self, run_id: str, tick: int, buf: TickBuffer) -> None:

@@ -158,3 +158,23 @@ def test_tool_using_example_plugin_runs_and_records_each_tool_result(cli_env, tm
     assert len(sent) == 2 and all("12:30" in t for (t,) in sent)
     calls = con.execute("select response_json from llm_calls where purpose = 'notes.step'").fetchall()
     assert all("tool_calls" in r for (r,) in calls)
+
+
+def test_population_larger_than_the_file_with_replacement(tmp_path):
+    """population.sampling: replacement draws a population larger than the persona file,
+    recorded in the run's config; without it the size is refused with the way out named."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    scenario = root / "scenarios" / "trendsim.yaml"
+    db = tmp_path / "big.db"
+    bad = run_cli(["run", str(scenario), "--llm", "scripted", "--out", str(db), "--set", "population.size=300", "--quiet"],
+                  check_rc=2, cwd=root)
+    assert "holds 250" in bad.stderr and "population.sampling: replacement" in bad.stderr
+    run_cli(["run", str(scenario), "--llm", "scripted", "--out", str(db), "--set", "population.size=300",
+             "--set", "population.sampling=replacement", "--set", "clock.end=2025-03-01T07:00:00", "--quiet"], cwd=root)
+    con = sqlite3.connect(db)
+    (config,) = con.execute("select config_json from runs").fetchone()
+    assert json.loads(config)["population"] == {"personas": "personas/population.jsonl", "size": 300, "sampling": "replacement"}
+    agents = con.execute("select count(*), count(distinct persona_id) from agents").fetchone()
+    assert agents[0] == 300 and agents[1] < 250  # repeats, each agent with its persona's id

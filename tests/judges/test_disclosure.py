@@ -1,4 +1,4 @@
-"""The CDI disclosure judge and the PP / HS / AD formulas (trendsim_cdi.md B7)."""
+"""The CDI disclosure judge and the PP / HS / AD formulas."""
 
 from __future__ import annotations
 

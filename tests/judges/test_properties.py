@@ -81,7 +81,7 @@ def runs(draw):
 def test_ad_is_the_f1_identity_when_both_lists_are_equally_long(sample):
     m = disclosure_metrics(sample)
     assert 0 <= m.pp <= 1 and 0 <= m.hs <= 1 and 0 <= m.ad <= 1
-    # trendsim_cdi.md B9: with n_sensitive = n_shareable, AD = 2 HS / (1 + HS + (1 - PP))
+    # with n_sensitive = n_shareable, AD = 2 HS / (1 + HS + (1 - PP))
     assert abs(m.ad - 2 * m.hs / (1 + m.hs + (1 - m.pp))) < 1e-9
 
 

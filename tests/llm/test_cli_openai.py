@@ -51,4 +51,4 @@ def test_dead_endpoint_is_one_clear_line_and_exit_code_1(cli_env, tmp_path):
                    env=cli_env, check_rc=1, timeout=120)
     err = proc.stderr.strip()
     assert "Traceback" not in proc.stderr and "\n" not in err, proc.stderr
-    assert url in err and "llama_cpp.server" in err
+    assert url in err and "simkit serve" in err

@@ -158,7 +158,7 @@ async def test_dead_endpoint_fails_fast_naming_the_url_and_what_to_start():
     with pytest.raises(LLMUnavailable) as info:
         await backend.check()
     message = str(info.value)
-    assert url in message and "llama_cpp.server" in message and "\n" not in message
+    assert url in message and "simkit serve" in message and "\n" not in message
     # and when calls are made anyway, the retries end in the same single line
     client = LLMClient(backend, cache_mode="off", retries=2, backoff_base=0.01)
     with pytest.raises(LLMUnavailable, match=r"gave up after 3 attempts: cannot reach http://127\.0\.0\.1"):

@@ -122,3 +122,11 @@ def test_generate_on_the_embedded_model_finishes_every_user(tmp_path, env):
         assert record["stage"] in ("narrative", "rules", "judge", "ipip") and record["reason"]
     else:
         assert json.loads(kept[0])["provenance"]["model"].startswith("local:")
+
+
+def test_generate_that_keeps_nothing_says_so_and_exits_1(tmp_path, env):
+    out = tmp_path / "bank.jsonl"
+    res = run_cli(["personas", "generate", "--source", str(SOURCE), "--out", str(out), "--llm", "scripted", "--limit", "3",
+                   "--min-fidelity", "5", "--quiet"], env=env, check_rc=1)
+    assert "0 kept and 3 rejected now" in res.stdout
+    assert "no persona kept: all 3 were rejected" in res.stderr and "bank.rejected.jsonl" in res.stderr

@@ -76,7 +76,8 @@ def test_report_of_a_real_run_renders_offline_with_charts(browser, townhall_run,
     assert run_id in page.inner_text("header")
     assert page.locator("#timeline button").count() == data.last_tick + 1
     assert page.locator("#events tbody tr").count() == data.events(0).total
-    assert page.locator(".chart svg polyline").count() >= 1 and "mood.mean" in page.inner_text("#metrics")
+    chart = page.locator('figure.chart[data-key="mood.mean"]')
+    assert chart.locator("canvas").count() >= 1 and int(chart.get_attribute("data-points")) >= 2
     page.click("#next")
     assert page.inner_text("#tick-title").startswith("Tick 1")
     page.keyboard.press("ArrowRight")
@@ -137,7 +138,7 @@ def test_hostile_run_text_is_shown_never_executed(browser, tmp_path, csp):
     run.close()
     out = report(tmp_path / "hostile.db", "hostile", tmp_path / "hostile.html")
     source = out.read_text(encoding="utf-8")
-    assert len(re.findall(r"<script", source, re.I)) == 2  # the JSON block and the page's own script
+    assert len(re.findall(r"<script", source, re.I)) == 4  # the JSON block, the page's script, uPlot, the charts
     if not csp:
         out.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", source), encoding="utf-8")
     view = Page(browser, out)
@@ -203,7 +204,7 @@ def test_hostile_judge_text_is_shown_never_executed(browser, tmp_path, csp):
     run.close()
     out = report(tmp_path / "hostile.db", "hostile", tmp_path / "hostile.html")
     source = out.read_text(encoding="utf-8")
-    assert len(re.findall(r"<script", source, re.I)) == 2
+    assert len(re.findall(r"<script", source, re.I)) == 4  # the JSON block, the page's script, uPlot, the charts
     if not csp:
         out.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", source), encoding="utf-8")
     view = Page(browser, out)

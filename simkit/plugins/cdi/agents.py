@@ -1,5 +1,5 @@
 """One agent's action cycle: the canonical loop (`run_tool_loop`) with CDI's three
-intervention points (trendsim_cdi.md B4.2), and the models behind them.
+intervention points (README: the canonical loop), and the models behind them.
 
 - prompting: text in the system prompt, rendered once per cycle (`system.j2`);
 - guarding: `Guard.check` runs before every outgoing send while the cycle's veto budget

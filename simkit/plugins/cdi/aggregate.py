@@ -1,5 +1,5 @@
 """PP, HS and AD pooled over runs the way the authors' evaluation pools them
-(`mixed_evaluation.py::aggregate_results`, trendsim_cdi.md B7), and simkit's stricter variant.
+(`mixed_evaluation.py::aggregate_results`), and simkit's stricter variant.
 
 A run is scored from its checked actions (the sender's sends to the recipient on the leak
 channel; every post on Social). Per run S = |shareable items revealed in any checked

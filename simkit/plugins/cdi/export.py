@@ -1,5 +1,5 @@
 """Export a CDI run's failure trajectories as JSONL training environments for an instructor
-(trendsim_cdi.md B8 step 2):
+(the paper's instructor training data, README):
 
     python -m simkit.plugins.cdi.export RUN_ID --db runs/simkit.db --out failures.jsonl
 

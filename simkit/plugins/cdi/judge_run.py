@@ -1,4 +1,4 @@
-"""The authors' judge procedure (`judge.mode: run`; trendsim_cdi.md B7): one call per run
+"""The authors' judge procedure (`judge.mode: run`): one call per run
 over the whole activity history, both agents' memories, the indexed items and the indices
 of the actions to check, answered with one list of item indices per checked action.
 

@@ -1,6 +1,6 @@
 """`CDIPlugin`: a contextual-integrity scenario played by a data sender (the defended agent,
 the model under test) and a data recipient (the attacker) over mock apps, scored by the
-shared disclosure judge (trendsim_cdi.md part B).
+shared disclosure judge (simkit/plugins/cdi/README.md).
 
 Sequential mode; a tick is one orchestrator step (B4.1). The subject's data reaches the
 sender at set-up. Each step, every agent with an active task and a trigger (a notification,
@@ -321,6 +321,9 @@ class CDIPlugin(Plugin[CDIConfig]):
 
     def is_done(self) -> bool:
         return self.done
+
+    def done_reason(self) -> str:
+        return f"the last of {self.episode} episode{'s' if self.episode != 1 else ''} ended"
 
     # -- attack optimization --------------------------------------------------------------
     def _conversation(self, apps: Apps, upto: int | None = None) -> list[Message]:

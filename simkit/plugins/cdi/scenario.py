@@ -3,7 +3,7 @@ defended agent), a data recipient (the attacker), the sensitive and the shareabl
 app the sender gets the data on and the leak channel it is checked on.
 
 Two layouts load: simkit's own (`Scenario`, the files in `data/scenarios/`) and the authors'
-(`simulation_config.data_subject_agent` ...; trendsim_cdi.md B2), which `from_authors` maps
+(`simulation_config.data_subject_agent` ...), which `from_authors` maps
 onto it. Any file that does not fit is one `ConfigError` naming the file and the field.
 """
 

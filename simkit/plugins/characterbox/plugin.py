@@ -299,6 +299,9 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     def is_done(self) -> bool:
         return self.round >= self.config.rounds or all(s.concluded for s in self.stages.values())
 
+    def done_reason(self) -> str:
+        return f"all {self.config.rounds} rounds played" if self.round >= self.config.rounds else "every scene concluded"
+
     @staticmethod
     def _scene_of(stage: Stage) -> dict[str, str]:
         s = stage.scene

@@ -206,6 +206,9 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     def is_done(self) -> bool:
         return self.episode.stop is not None
 
+    def done_reason(self) -> str:
+        return {"covered": "all checkpoints covered", "max_turns": "turn limit reached"}.get(self.episode.stop or "", "")
+
     # -- end of run -----------------------------------------------------------------------
     async def finish(self) -> None:
         ep, cfg = self.episode, self.config

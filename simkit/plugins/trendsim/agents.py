@@ -246,7 +246,7 @@ async def reflect(state: VisitState) -> dict:
 # -- fused: one structured call per step -------------------------------------------------
 async def fused_step(state: VisitState) -> dict:
     """Show the page, ask for everything at once, take the action: one node per step, since
-    LangGraph's per-node cost matters at 1,000 agents (DESIGN.md section 2)."""
+    LangGraph's per-node cost matters at 1,000 agents (bench/README.md)."""
     state = {**state, **await show(state)}
     schema = answers.fused_model(state["visit"].valid_actions())
     ans = await ask(state, user_messages(state, "fused.j2"), schema, purpose="trendsim.step")

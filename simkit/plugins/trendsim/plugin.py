@@ -10,7 +10,7 @@ visits less than a tick apart then do not see each other).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
@@ -18,6 +18,7 @@ import yaml
 from simkit.errors import UsageError
 from simkit.personas.model import INTEREST_GROUPS, Persona
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin, Turn
+from simkit.store.series import Mark, TimeAxis
 from simkit.plugins.trendsim import metrics
 from simkit.agents.wave import run_wave
 from simkit.plugins.trendsim.agents import (
@@ -66,6 +67,9 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
     llm_roles = ("user", "attacker", "censor")
     subject_roles = ("user",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(table5)
+    # The hourly outcome snapshots carry {hour: N}: they are series over hours.
+    time_axis = TimeAxis(label="hour", title="time", unit="hours since the topic appeared",
+                         units={"emotion.": "0-1", "social_confidence.": "0-1", "user_group.": "0-1"})
 
     def scripted_responders(self):
         return dict(RESPONDERS)
@@ -247,6 +251,30 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
             metrics.censorship(metric, self.tally)
         kinds = {**{a: "user" for a in self.users}, **{a: "attacker" for a in self.attackers}}
         metrics.network(metric, interaction_graph(kinds, self.interactions), len(self.attackers))
+
+    @classmethod
+    def series_marks(cls, db, run_id: str) -> list[Mark]:
+        """The attack's start: the hour of the first comment an attacker posted."""
+        row = db.execute(
+            "select e.sim_time, (select min(sim_time) from ticks where run_id = ?) from events e"
+            " where e.run_id = ? and e.kind = 'comment' and e.agent_id like 'attacker-%' order by e.tick, e.seq limit 1",
+            [run_id, run_id],
+        ).fetchone()
+        if not row or not row[0] or not row[1]:
+            return []
+        hours = (datetime.fromisoformat(row[0]) - datetime.fromisoformat(row[1])) / HOUR
+        return [Mark(round(hours, 2), "first attack comment")]
+
+    @classmethod
+    def export_tables(cls, db, run_id: str) -> dict:
+        """The interaction network as edges (who liked or replied to whose comments)."""
+        from simkit.plugins.trendsim.network import graph_from_db
+
+        graph = graph_from_db(db, run_id)
+        return {"network_edges": [
+            {"source": u, "target": v, "source_kind": graph.nodes[u].get("kind"), "target_kind": graph.nodes[v].get("kind"), **data}
+            for u, v, data in sorted(graph.edges(data=True))
+        ]}
 
     @classmethod
     def replay_renderer(cls):

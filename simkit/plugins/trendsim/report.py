@@ -55,3 +55,6 @@ def table5(reader, run_ids: list[str], console) -> None:
         if group != "All" and any((group, s) in cells for s in shares):
             table.add_section()
     console.print(table)
+    console.print("avg columns: mean ± population SD over the runs of a row (the paper's dispersion, not a confidence "
+                  "interval; n = runs); div columns: mean. Intervals: simkit runs compare RUN... --by set:attack.share",
+                  highlight=False, soft_wrap=True)

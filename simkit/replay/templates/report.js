@@ -152,13 +152,6 @@
     }
     if (!exposures.length) box.append(el("p", "dim", "nothing recorded"));
     $("exposure-count").textContent = filtering() ? exposures.length + " of " + rows.exposures.length : String(rows.exposures.length);
-    for (const svg of document.querySelectorAll(".chart svg")) {
-      const first = Number(svg.dataset.first), last = Number(svg.dataset.last);
-      const w = svg.viewBox.baseVal.width;
-      const x = last > first ? ((t - first) / (last - first)) * w : 0;
-      const cursor = svg.querySelector(".cursor");
-      cursor.setAttribute("x1", x); cursor.setAttribute("x2", x);
-    }
     if (state.openAgent) markCalls();
   }
 
