@@ -82,6 +82,8 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
     from simkit.display.progress import RunProgress
     from simkit.engine.loop import LoopStatus
 
+    from simkit.research_cli import with_spend
+
     progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats,
                            pool_stats_source(sim.ctx.llms.backends()))
 
@@ -92,7 +94,7 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
     if quiet or not console.is_terminal:
         result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
     else:
-        with Live(progress, console=console, refresh_per_second=4, transient=False):
+        with Live(with_spend(progress, sim), console=console, refresh_per_second=4, transient=False):
             result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
     return result, time.monotonic() - started
 
@@ -105,7 +107,10 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any key, e.g. trendsim.attack.share=0.3.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run after its last committed tick.")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
+@click.option("--estimate", is_flag=True, help="Predict calls, tokens and cost from a scripted dry run; run nothing.")
+@click.option("--budget", metavar="calls=N|tokens=N|usd=X", help="Stop at the end of the tick that reaches this spend.")
+@click.option("--strict", is_flag=True, help="Exit non-zero (3) when a health check warns.")
+def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, estimate, budget, strict) -> None:
     """Run a scenario and write its trajectory to SQLite.
 
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
@@ -116,13 +121,23 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
 
     config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out))
     db_path = config.output.db
+    if estimate:
+        from simkit.engine.estimate import estimate as dry_estimate
+        from simkit.research_cli import print_estimate
+
+        print_estimate(console, dry_estimate(config, plugin_cfg, scenario, db_path), config.name)
+        return
     if resume_id:
         reader = RunReader.open(db_path)
         resume_id = reader.run(resume_id)["run_id"]
         config, plugin_cfg = config_from_run(reader, resume_id)
         if llm:  # the backend may change on resume (e.g. the server moved), the answers may not
             config.llm = config.llm.model_copy(update=_overrides(None, llm, None)["llm"])
-    sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id)
+    from simkit.engine.budget import Budget
+    from simkit.engine.estimate import price_of
+
+    sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id,
+                     budget=Budget.parse(budget, price_of(config.llm.for_role(""))) if budget else None)
     try:
         result, wall = _execute(sim, resume=bool(resume_id), quiet=quiet, title=config.name)
     except KeyboardInterrupt:
@@ -139,6 +154,9 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
     reader = RunReader.open(result.db_path)
     print_summary(console, reader.run(result.run_id), reader.metrics(result.run_id), wall)
     console.print(f"trajectory: {result.db_path}  (simkit runs show {result.run_id} --db {result.db_path})")
+    from simkit.research_cli import report_end
+
+    report_end(console, err_console, result, scenario, strict)
 
 
 @cli.command()
@@ -151,7 +169,8 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
 @click.option("--executor", type=click.Choice(["serial", "process", "ray"]), help="Where points run (default: serial, or process with --jobs > 1).")
 @click.option("--retries", type=int, default=2, show_default=True, help="Times a failed grid point is tried again (it resumes).")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet) -> None:
+@click.option("--estimate", is_flag=True, help="Predict each point's calls, tokens and cost; run nothing.")
+def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet, estimate) -> None:
     """Run a grid of variants into one database, then compare them. Run the same command
     again to resume: finished points are kept, the others resume.
 
@@ -168,6 +187,11 @@ def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet)
     executor = executor or ("process" if jobs > 1 else "serial")
     points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out))
     db = base_config.output.db
+    if estimate:
+        from simkit.research_cli import sweep_estimate
+
+        sweep_estimate(console, points)
+        return
 
     def say(what: str, r) -> None:
         if what == "done":
@@ -263,6 +287,12 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     reader = RunReader.open(db)
     run = reader.run(run_id)
     console.print(summary_table(run, reader.metrics(run["run_id"]), max_metrics=10_000 if all_metrics else 24))
+    from simkit.engine.health import stored_warnings
+    from simkit.research_cli import lineage_lines, print_health
+
+    for line in lineage_lines(reader, run["run_id"]):
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    print_health(console, stored_warnings(run))
     console.print("[bold]config[/]")
     console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
 
@@ -281,6 +311,9 @@ def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str
 
     board = compare_runs(RunReader.open(db), run_ids, by=by, metrics=metrics)
     console.print(leaderboard_table(board))
+    from simkit.research_cli import divergence_report
+
+    divergence_report(console, RunReader.open(db), run_ids)
     if png:
         write_png(board, png)
         console.print(f"{png}: {len(board.rows)} {by}s x {len(board.metrics)} metrics")
@@ -352,7 +385,7 @@ def doctor(model, threads, extra_buffers) -> None:
 def _add_feature_commands() -> None:
     import importlib
 
-    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay")):
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"), ("simkit.research_cli", "branch")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -102,6 +102,13 @@ class EndpointSettings(StrictModel):
         return value.rstrip("/")
 
 
+class Price(StrictModel):
+    """USD per million tokens (`llm.price`), for `--estimate` and `--budget usd=X`."""
+
+    input: float = Field(ge=0.0)
+    output: float = Field(ge=0.0)
+
+
 class LLMSettings(StrictModel):
     """How one model is reached and sampled. A role's entry under `llm.roles` has the same
     keys; the ones it sets override the default role's."""
@@ -134,6 +141,8 @@ class LLMSettings(StrictModel):
     # openai: a pool of servers for one logical model (simkit/llm/pool.py); when set,
     # base_url is not used and the client's concurrency is the sum of the endpoints'.
     endpoints: list[EndpointSettings] | None = None
+    # USD per million tokens; unset: the shipped table (simkit/llm/prices.yaml) by model name
+    price: Price | None = None
 
     @model_validator(mode="before")
     @classmethod
