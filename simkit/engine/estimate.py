@@ -135,7 +135,8 @@ def _dry_config(config: ScenarioConfig, db: Path) -> tuple[ScenarioConfig, BaseM
     }
     data["llm"] = llm
     data["output"] = {"db": str(db)}
-    data["population"]["size"] = min(config.population.size, DRY_POPULATION)
+    if getattr(load_plugin(config.plugin), "calls_scale_with_population", False):
+        data["population"]["size"] = min(config.population.size, DRY_POPULATION)
     dry, plugin_cfg = build_config(data, f"{config.name} (estimate)", load_plugin)
     return dry, plugin_cfg, real
 

@@ -55,6 +55,9 @@ class CDIPlugin(Plugin[CDIConfig]):
     prompts_dir = PROMPTS_DIR
     llm_roles = ("recipient", "guard", "instructor", "judge", "optimizer")
     sweep_report = staticmethod(sweep_table)
+    # `simkit branch`: a defense switched on mid-episode, other limits, other models (read at each cycle)
+    fork_settings = ("cdi.defense", "cdi.guard_budget", "cdi.history_messages", "cdi.sender", "cdi.recipient",
+                     "cdi.max_orchestrator_steps", "llm")
 
     def scripted_responders(self):
         from simkit.plugins.cdi.scripted import RESPONDERS

@@ -73,6 +73,9 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
     llm_roles = ("narrator", "judge")
+    # `simkit branch`: settings read as the story goes (the cast, scenes and memory were set up at tick 0)
+    fork_settings = ("characterbox.scene_update", "characterbox.conclude_check", "characterbox.rounds",
+                     "characterbox.synopsis", "characterbox.judging", "characterbox.judge")
 
     def scripted_responders(self):
         from simkit.judges import RESPONDERS as JUDGES

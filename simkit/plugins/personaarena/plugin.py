@@ -62,6 +62,10 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     prompts_dir = PROMPTS_DIR
     llm_roles = ("environment", "npc", "judge", "arbiter")
     sweep_report = staticmethod(leaderboard)
+    # `simkit branch`: the episode's pacing and steering, the judges, other models (read each turn)
+    fork_settings = ("personaarena.max_turns", "personaarena.turns_per_tick", "personaarena.max_npc_streak",
+                     "personaarena.early_stop", "personaarena.steer", "personaarena.history", "personaarena.max_tokens",
+                     "personaarena.judge", "llm")
 
     def scripted_responders(self):
         return dict(RESPONDERS)

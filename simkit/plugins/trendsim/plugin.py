@@ -62,6 +62,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
     prompts_dir = PROMPTS_DIR
     llm_roles = ("attacker", "censor")
     sweep_report = staticmethod(table5)
+    calls_scale_with_population = True  # one agent per persona
     # `simkit branch`: what may change mid-run (the population and topic shaped ticks already played)
     fork_settings = ("trendsim.attack", "trendsim.censorship", "trendsim.cognition", "trendsim.page_size",
                      "trendsim.max_actions_per_visit", "trendsim.reading_speed", "llm")
