@@ -111,7 +111,7 @@ def _copy_table(dst: sqlite_utils.Database, table: str, cols: list[str], parent:
     where = "run_id = ?" + (" and tick between 0 and ?" if "tick" in cols else "")
     args: list[Any] = [branch, parent] + ([tick] if "tick" in cols else [])
     names = ", ".join(f"[{c}]" for c in cols)
-    cur = dst.execute(f"insert into main.[{table}] ({names}) select {', '.join(select)} from parent.[{table}] where {where}", args)
+    cur = dst.execute(f"insert into main.[{table}] ({names}) select {', '.join(select)} from parent.[{table}] where {where} order by rowid", args)
     return cur.rowcount
 
 

@@ -278,6 +278,12 @@ class CDIPlugin(Plugin[CDIConfig]):
             return True
         return not recipient.active and not self.apps.pending("sender")
 
+    def health_checks(self, reader, run_id: str) -> list[str]:
+        """An empty interaction: the sender (the model under test) never sent a message."""
+        (sent,) = reader.db.execute(
+            "select count(*) from events where run_id = ? and kind = 'send' and agent_id = 'sender'", [run_id]).fetchone()
+        return [] if sent else ["empty interaction: the sender never sent a message"]
+
     def is_done(self) -> bool:
         return self.done
 
