@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from simkit.errors import UsageError
 
+TIME_LABELS = ("hour", "tick", "round", "step")
 CORE_TABLES = ("events", "exposures", "llm_calls", "metrics", "judgements", "agents", "agent_state", "ticks")
 
 
@@ -132,8 +133,19 @@ def _block(coro_fn: Callable[[], Any]) -> Any:
 async def arun(scenario=None, *, resume: str | None = None, db=None, budget: str | None = None, **kw) -> "Run":
     """Run (or resume) a scenario; returns the `Run`. For notebooks: `await simkit.arun(...)`."""
     sim = simulation(scenario, resume=resume, db=db, budget=budget, **kw)
-    result = await sim.run(resume=bool(resume))
+    result = await _run_and_close(sim, bool(resume))
     return Run(result.db_path, result.run_id)
+
+
+async def _run_and_close(sim, resume: bool):
+    """Run a simulation and close its database where it was opened (SQLite connections
+    belong to their thread; a notebook's run happens on a worker thread)."""
+    try:
+        return await sim.run(resume=resume)
+    finally:
+        if sim.writer is not None:
+            sim.writer.close()
+            sim.writer = None
 
 
 def run(scenario=None, *, resume: str | None = None, db=None, budget: str | None = None, **kw) -> "Run":
@@ -291,8 +303,11 @@ class Run:
             s = r.series(metric, labels)
             if s.empty:
                 continue
-            for lab, part in s.groupby("labels_json"):
-                extra = "" if lab in ("{}", None) else f" {lab}"
+            # labels that name the time (TrendSim's hourly `hour`) are the x axis, not a line each
+            s["line"] = s["labels_json"].map(
+                lambda t: json.dumps({k: v for k, v in json.loads(t or "{}").items() if k not in TIME_LABELS}, sort_keys=True))
+            for lab, part in s.groupby("line"):
+                extra = "" if lab == "{}" else f" {lab}"
                 ax.plot(part["tick"], part["value"], marker=".", label=f"{r.run_id}{extra}")
         ax.set_xlabel("tick")
         ax.set_ylabel(metric)
@@ -351,7 +366,7 @@ def sweep(scenario, grid: Mapping[str, list], *, seeds: int = 1, **kw) -> list[R
     points, base = plan_sweep(source, axes, seeds, extra)
 
     def execute(sim, resume, title):
-        return _block(lambda: sim.run(resume=resume)), 0.0
+        return _block(lambda: _run_and_close(sim, resume)), 0.0
 
     results = [run_point(p, execute) for p in points]
     return [Run(base.output.db, r.run_id) for r in results]
