@@ -60,6 +60,7 @@ def report_end(console: Console, err: Console, result, scenario, strict: bool) -
     from simkit.store.reader import RunReader
 
     run = RunReader.open(result.db_path).run(result.run_id)
+    console.print(spend_summary(run), highlight=False, soft_wrap=True)
     if run["status"] == "stopped: budget":
         err.print(
             f"stopped: {escape(run['error'] or 'budget')}; committed ticks are kept. Continue with: "
@@ -70,6 +71,20 @@ def report_end(console: Console, err: Console, result, scenario, strict: bool) -
     if strict and result.health:
         err.print(f"[bold red]error:[/] --strict: {len(result.health)} health warnings", highlight=False)
         sys.exit(3)
+
+
+def spend_summary(run: dict) -> str:
+    """`spent: ...` for the summary: the run's calls and tokens, priced when the price is known."""
+    import json
+
+    from simkit.config import LLMConfig
+    from simkit.engine.budget import Budget, spend_line
+    from simkit.engine.estimate import price_of
+
+    spent = {k: run.get(k) or 0 for k in ("llm_calls", "tokens_in", "tokens_out")}
+    price = price_of(LLMConfig.model_validate(json.loads(run["config_json"])["llm"]).for_role(""))
+    text = "spent: " + spend_line(spent, Budget("usd", 1.0, *price) if price else None)
+    return text + ("" if price else " (no price for this model: set llm.price to see the cost)")
 
 
 def print_health(console: Console, warnings: list[str]) -> None:

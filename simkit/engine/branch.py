@@ -291,3 +291,17 @@ def fork_hook(sim, writer):
             writer.add_agents(sim.run_id, agent_rows(added))
 
     return before_tick
+
+
+def branch_notes(reader: RunReader, run: dict) -> list[str]:
+    """For a branch: its fork, and where it diverges from its parent (for the replay report)."""
+    parent = run.get("parent_run_id")
+    if not parent:
+        return []
+    sets = json.loads(run.get("fork_json") or "{}").get("set", [])
+    head = f"branch of {parent} after tick {run.get('fork_tick')}" + (f": {', '.join(sets)}" if sets else "")
+    try:
+        reader.run(parent)
+    except UsageError:
+        return [head, "(the parent is in another database)"]
+    return [head, *divergence_lines(reader, parent, run["run_id"])]

@@ -94,8 +94,13 @@ def build_report(data: ReplayData, renderer: Renderer | None = None, start_tick:
     series = data.series().values()
     charts = [chart(s, data.first_tick, data.last_tick) for s in series if len(s.points) > 1]
     once = [(s.key, *s.points[0]) for s in series if len(s.points) == 1]  # a chart of one point says nothing
+    from simkit.engine.branch import branch_notes
+    from simkit.engine.health import stored_warnings
+
     return env.get_template("report.html.j2").render(
         run=data.run,
+        health=stored_warnings(data.run),
+        lineage=branch_notes(data.reader, data.run),
         version=__version__,
         data_json=embed_json(payload),
         charts=charts,

@@ -81,6 +81,10 @@ def test_branch_cli_lineage_compare_and_refusal(tmp_path):
     assert f"lineage: {parent.run_id} -> (after tick 30) {child.run_id}" in shown
     compared = run_cli(["runs", "compare", parent.run_id, child.run_id, "--db", str(db)], env={"COLUMNS": "200", **__import__("os").environ}).stdout
     assert "first differing event: tick 31 #0" in compared and "metrics differ at" in compared
+    # the replay report says where the branch leaves its parent
+    run_cli(["replay", child.run_id, "--db", str(db), "--html", str(tmp_path / "b.html")])
+    html = (tmp_path / "b.html").read_text()
+    assert f"branch of {parent.run_id} after tick 30: attack.share=0.5" in html and "first differing event: tick 31 #0" in html
     # a change that would alter ticks already played: one line, exit 2
     bad = run_cli(["branch", parent.run_id, "--db", str(db), "--at", "30", "--set", "population.size=10"], check_rc=2)
     assert bad.stderr.count("\n") == 1 and "population.size: cannot change at a fork" in bad.stderr
