@@ -233,7 +233,7 @@ def metric_differences(reader: RunReader, a: str, b: str) -> list[dict]:
     return out
 
 
-def divergence_lines(reader: RunReader, a: str, b: str, max_ticks: int = 12) -> list[str]:
+def divergence_lines(reader: RunReader, a: str, b: str, max_ticks: int = 5) -> list[str]:
     """Plain lines saying where two runs diverge: the first differing event and the ticks
     whose metrics differ (for `runs compare` and the replay viewers)."""
     lines = []
@@ -253,12 +253,14 @@ def divergence_lines(reader: RunReader, a: str, b: str, max_ticks: int = 12) -> 
         lines.append(f"metrics differ at {len(ticks)} ticks, first {ticks[0]}:")
         for t in ticks[:max_ticks]:
             parts = []
-            for d in [d for d in diffs if d["tick"] == t][:4]:
+            for d in [d for d in diffs if d["tick"] == t][:3]:
                 labels = json.loads(d["labels_json"] or "{}")
                 name = d["name"] + ("{" + ",".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else "")
                 value = "n/a" if d["diff"] is None else f"{d['diff']:+.4g}"
                 parts.append(f"{name} {value}")
             lines.append(f"  tick {t}: " + ", ".join(parts))
+        if len(ticks) > max_ticks:
+            lines.append(f"  ... {len(ticks) - max_ticks} more ticks (Run.divergence() or the metrics table has them all)")
     else:
         lines.append("per-tick metrics: no difference")
     return lines

@@ -109,7 +109,7 @@ class Estimate:
         for r in self.roles.values():
             usd = "price unknown (set llm.price)" if r.usd is None else f"${r.usd:,.4f}"
             out.append(
-                f"{r.model}: {r.calls:,} calls ({r.cached:,} more from cache), {r.tokens_in:,} tokens in / "
+                f"{r.model}: {r.calls:,} calls to make ({r.cached:,} answered from the cache), {r.tokens_in:,} tokens in / "
                 f"{r.tokens_out:,} out (at most {r.output_max:,}), {usd}"
             )
         usd = self.usd
