@@ -12,7 +12,7 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str):
     if name in _API:
-        from simkit import api
+        import importlib  # on first use: the engine's modules import this package for __version__
 
-        return getattr(api, name)
+        return getattr(importlib.import_module("simkit.api"), name)
     raise AttributeError(f"module 'simkit' has no attribute {name!r}")

@@ -6,17 +6,14 @@ runtime failures; tracebacks only with `--debug`.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
 from rich import box
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
@@ -78,25 +75,9 @@ def _overrides(seed, llm, out) -> dict:
 
 def _execute(sim, *, resume: bool, quiet: bool, title: str):
     """Run a prepared simulation, with the live display when stdout is a terminal."""
-    from simkit.display.endpoints import pool_stats_source
-    from simkit.display.progress import RunProgress
-    from simkit.engine.loop import LoopStatus
+    from simkit.display.live import execute
 
-    from simkit.research_cli import with_spend
-
-    progress = RunProgress(title, LoopStatus(ticks_total=sim.ctx.clock.n_ticks), sim.llm.stats,
-                           pool_stats_source(sim.ctx.llms.backends()))
-
-    def on_tick(status: LoopStatus) -> None:
-        progress.status = status
-
-    started = time.monotonic()
-    if quiet or not console.is_terminal:
-        result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
-    else:
-        with Live(with_spend(progress, sim), console=console, refresh_per_second=4, transient=False):
-            result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
-    return result, time.monotonic() - started
+    return execute(sim, console, resume=resume, quiet=quiet, title=title)
 
 
 @cli.command()

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
-from rich.text import Text
 
 from simkit.errors import SimkitError, UsageError
+
+console = Console()
+err_console = Console(stderr=True)
 
 
 # -- pieces for `run` and `sweep` ----------------------------------------------------------
@@ -34,25 +36,6 @@ def sweep_estimate(console: Console, points) -> None:
         console.print(f"{escape(p.label)}: {escape(est.lines()[-1 if est.scale == 1.0 else -2])}", highlight=False, soft_wrap=True)
         total.add(est)
     console.print(f"[bold]sweep[/] {escape(total.lines()[-1])}", highlight=False, soft_wrap=True)
-
-
-def spend_renderable(sim):
-    """A line for the live display: what the run has spent, against its budget if any."""
-    from simkit.engine.budget import spend_line
-
-    class Spend:
-        def __rich__(self) -> Text:
-            spent = sim.spent()
-            text = "spent " + spend_line(spent, sim.budget if sim.budget and sim.budget.kind == "usd" else None)
-            if sim.budget is not None:
-                text += f"  (budget {sim.budget.describe()}: {sim.budget.amount(spent) / sim.budget.limit:.0%})"
-            return Text(text, style="dim")
-
-    return Spend()
-
-
-def with_spend(progress, sim):
-    return Group(progress, spend_renderable(sim))
 
 
 def report_end(console: Console, err: Console, result, scenario, strict: bool) -> None:
@@ -133,7 +116,7 @@ def branch(run_id: str, db: Path, at: int, sets, out, budget, strict, quiet) -> 
     Example: simkit branch trendsim-2025... --at 30 --set attack.share=0.5
     """
     from simkit import api
-    from simkit.cli import _execute, console, err_console
+    from simkit.display.live import execute
     from simkit.display.tables import print_summary
     from simkit.engine.branch import create_branch
     from simkit.store.reader import RunReader
@@ -142,7 +125,7 @@ def branch(run_id: str, db: Path, at: int, sets, out, budget, strict, quiet) -> 
     console.print(f"branch {new_id} of {run_id} after tick {at}: {', '.join(changes) or 'no change'}", highlight=False, soft_wrap=True)
     sim = api.simulation(resume=new_id, db=target, budget=budget)
     try:
-        result, wall = _execute(sim, resume=True, quiet=quiet, title=f"branch {new_id}")
+        result, wall = execute(sim, console, resume=True, quiet=quiet, title=f"branch {new_id}")
     except SimkitError as exc:
         if isinstance(exc, UsageError):
             raise

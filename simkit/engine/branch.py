@@ -26,6 +26,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from simkit.config import ScenarioConfig, apply_overrides, build_config, scenario_to_yaml_dict
+from simkit.engine.records import agent_rows, new_run_id
 from simkit.engine.registry import load_plugin
 from simkit.errors import UsageError
 from simkit.store.reader import RunReader, open_db
@@ -119,8 +120,6 @@ def create_branch(
     parent_db: Path, parent_id: str, at: int, sets: list[str], *, out: Path | None = None, run_id: str | None = None
 ) -> tuple[str, Path, list[str]]:
     """Create the branch run; returns (run id, database, changed keys). Running it is a resume."""
-    from simkit.engine.runner import new_run_id
-
     reader = RunReader.open(parent_db)
     parent = reader.run(parent_id)
     parent_id = parent["run_id"]
@@ -271,7 +270,6 @@ def fork_hook(sim, writer):
     """The loop's `before_tick` for a branch: at the start of tick fork.tick + 1, switch to
     the branch's settings (new LLM clients when `llm` changed, the plugin's `fork()`), record
     a `fork` event, store any agents the fork added."""
-    from simkit.engine.runner import agent_rows
     from simkit.llm.factory import RoleClients
 
     fork: Fork = sim.fork

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -20,6 +18,7 @@ from simkit.engine.clock import Clock
 from simkit.engine.context import RunContext, build_context
 from simkit.engine.loop import SETUP_PHASE, LoopStatus, TickLoop
 from simkit.engine.recorder import run_in_slot
+from simkit.engine.records import agent_rows, new_run_id
 from simkit.engine.registry import load_plugin
 from simkit.errors import SimkitError, UsageError
 from simkit.llm.base import Backend
@@ -43,9 +42,6 @@ class RunResult:
     health: list[str] = field(default_factory=list)  # health-check warnings (simkit.engine.health)
 
 
-def new_run_id(name: str) -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{name}-{stamp}-{secrets.token_hex(2)}"
 
 
 def resolve_path(path: Path, source: Path | None) -> Path:
@@ -74,19 +70,6 @@ def select_population(config: ScenarioConfig, ctx: RunContext, source: Path | No
         idx = sorted(ctx.rng("population").choice(len(personas), size=size, replace=False))
         return [personas[i] for i in idx]
     return personas[:size]
-
-
-def agent_rows(agents: list) -> list[dict]:
-    """`agents` table rows of the plugin's `AgentSpec`s."""
-    return [
-        {
-            "agent_id": a.agent_id,
-            "kind": a.kind,
-            "persona_id": a.persona.id if a.persona else None,
-            "persona_json": a.persona.model_dump_json() if a.persona else dumps(a.extra),
-        }
-        for a in agents
-    ]
 
 
 def prompt_hashes(plugin_cls: type[Plugin]) -> dict[str, str]:
