@@ -44,8 +44,8 @@ def load(scenario: str | Path | Mapping, *, sets: Mapping[str, Any] | list[str] 
     """A validated (config, plugin config, source path) from a scenario file or mapping.
     `sets` are overrides as the CLI's `--set` (strings `key=value`) or a mapping of dotted
     keys to values (a key outside the top level is in the plugin's section)."""
-    from simkit.config import TOP_LEVEL_KEYS, apply_overrides, build_config, parse_llm_flag, read_yaml
-    from simkit.engine.registry import load_plugin
+    from simkit.config import TOP_LEVEL_KEYS, apply_overrides, parse_llm_flag, read_yaml
+    from simkit.engine.runner import configure
 
     source = None
     if isinstance(scenario, Mapping):
@@ -68,7 +68,7 @@ def load(scenario: str | Path | Mapping, *, sets: Mapping[str, Any] | list[str] 
             _set_path(data, key, value)
     elif sets:
         apply_overrides(data, list(sets))
-    config, plugin_cfg = build_config(data, str(source or "config"), load_plugin)
+    config, plugin_cfg = configure(data, str(source or "config"))
     return config, plugin_cfg, source
 
 

@@ -29,6 +29,7 @@ from simkit.config import ScenarioConfig, apply_overrides, build_config, scenari
 from simkit.engine.records import agent_rows, new_run_id
 from simkit.engine.registry import load_plugin
 from simkit.errors import UsageError
+from simkit.roles import check_roles
 from simkit.store.reader import RunReader, open_db
 from simkit.store.schema import ensure_schema
 from simkit.store.writer import dumps, now_iso
@@ -136,6 +137,7 @@ def create_branch(
         raise UsageError(f"--at {at}: tick {last} holds {parent_id}'s end-of-run work; fork at an earlier tick")
     new = apply_overrides(json.loads(parent["config_json"]), list(sets))
     config, plugin_cfg = build_config(new, f"branch of {parent_id}", load_plugin)
+    check_roles(config, plugin_cls, plugin_cfg, f"branch of {parent_id}")
     parent_config, parent_plugin_cfg = build_config(stored, f"run {parent_id}", load_plugin)
     changes = check_fork_change(plugin_cls, scenario_to_yaml_dict(parent_config), scenario_to_yaml_dict(config))
     reader.db.conn.close()
@@ -284,6 +286,12 @@ def fork_hook(sim, writer):
             sim.retired_llms.append(old)
             sim._register_responders()
             await ctx.llms.check()
+            if not ctx.recorder.replaying:  # the branch's models from here on (runs show, compare --by model)
+                from simkit.roles import run_model_rows
+
+                with writer.db.atomic():
+                    writer.db["run_models"].delete_where("run_id = ?", [sim.run_id])
+                    writer.db["run_models"].insert_all(run_model_rows(sim.run_id, sim.plugin_cls, sim.config.llm, ctx.llms))
         added = await sim.plugin.fork(sim.plugin_cfg, tick) or []
         sim.plugin.config = sim.plugin_cfg
         ctx.emit("fork", {"parent": fork.parent_run_id, "after_tick": fork.tick, "set": fork.sets})

@@ -53,7 +53,8 @@ class CDIPlugin(Plugin[CDIConfig]):
     name = "cdi"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("recipient", "guard", "instructor", "judge", "optimizer")
+    llm_roles = ("sender", "recipient", "guard", "instructor", "judge", "optimizer")
+    subject_roles = ("sender",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(sweep_table)
     # `simkit branch`: a defense switched on mid-episode, other limits, other models (read at each cycle)
     fork_settings = ("cdi.defense", "cdi.guard_budget", "cdi.history_messages", "cdi.sender", "cdi.recipient",

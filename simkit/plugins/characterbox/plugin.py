@@ -74,7 +74,8 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     name = "characterbox"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("narrator", "judge")
+    llm_roles = ("character", "narrator", "judge")
+    subject_roles = ("character",)  # the model under test; the other roles are instruments (pinned)
     # `simkit branch`: settings read as the story goes (the cast, scenes and memory were set up at tick 0)
     fork_settings = ("characterbox.scene_update", "characterbox.conclude_check", "characterbox.rounds",
                      "characterbox.synopsis", "characterbox.judging", "characterbox.judge")

@@ -60,7 +60,8 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     name = "personaarena"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("environment", "npc", "judge", "arbiter")
+    llm_roles = ("protagonist", "environment", "npc", "judge", "arbiter")
+    subject_roles = ("protagonist",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(leaderboard)
     # `simkit branch`: the episode's pacing and steering, the judges, other models (read each turn)
     fork_settings = ("personaarena.max_turns", "personaarena.turns_per_tick", "personaarena.max_npc_streak",
