@@ -172,7 +172,7 @@ class LLMSettings(StrictModel):
 
 # The keys that say which model answers (and where): an instrument pinned under
 # `llm.roles.<role>` takes these from its own entry only, never from the subject.
-MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "endpoints")
+MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "endpoints", "price")
 Instruments = Literal["pinned", "same_as_subject", "scripted"]
 
 
