@@ -129,7 +129,7 @@ def branch(run_id: str, db: Path, at: int, sets, out, budget, strict, quiet) -> 
     except SimkitError as exc:
         if isinstance(exc, UsageError):
             raise
-        raise type(exc)(f"{exc} [run {new_id}: committed ticks are kept; resume with simkit branch-resume: simkit run SCENARIO --resume {new_id} --out {target}]") from None
+        raise type(exc)(f"{exc} [run {new_id}: committed ticks are kept; resume with simkit run SCENARIO --resume {new_id} --out {target}]") from None
     reader = RunReader.open(result.db_path)
     print_summary(console, reader.run(result.run_id), reader.metrics(result.run_id), wall)
     console.print(f"trajectory: {result.db_path}  (simkit runs compare {run_id} {new_id} --db {result.db_path})", highlight=False, soft_wrap=True)
