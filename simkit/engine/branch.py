@@ -290,6 +290,7 @@ def fork_hook(sim, writer):
                 from simkit.roles import run_model_rows
 
                 with writer.db.atomic():
+                    writer.db["runs"].update(sim.run_id, {"model": ctx.llm.model})
                     writer.db["run_models"].delete_where("run_id = ?", [sim.run_id])
                     writer.db["run_models"].insert_all(run_model_rows(sim.run_id, sim.plugin_cls, sim.config.llm, ctx.llms))
         added = await sim.plugin.fork(sim.plugin_cfg, tick) or []

@@ -104,3 +104,17 @@ def test_a_branch_in_another_database_stopped_by_budget_resumes_to_the_uninterru
     for table in ("events", "exposures", "trendsim_comments"):
         assert rows(tmp_path / "cut.db", table, done.run_id) == rows(tmp_path / "whole.db", table, whole.run_id), table
     assert done.final() == pytest.approx(whole.final(), nan_ok=True)
+
+
+def test_personaarena_branch_and_another_model_for_the_subject_at_a_fork(tmp_path):
+    parent = scripted_run("personaarena", tmp_path / "p.db")
+    child = parent.branch(at=0, set={"steer": False})
+    check_branch(tmp_path / "p.db", parent, child, 0)
+    cdi = scripted_run("cdi", tmp_path / "c.db")
+    other = cdi.branch(at=1, set={"llm.model": "other"})
+    calls = other.llm_calls
+    assert set(calls[calls.tick <= 1].model) == {"scripted-v1"}
+    assert "scripted-v1:other" in set(calls[(calls.tick > 1) & (calls.agent_id == "sender")].model)
+    models = dict(sqlite3.connect(tmp_path / "c.db").execute("select role, model from run_models where run_id = ?", [other.run_id]).fetchall())
+    assert models["sender"] == "scripted-v1:other" and models["judge"] == "scripted-v1"
+    assert other.info["model"] == "scripted-v1:other"
