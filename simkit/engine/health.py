@@ -59,11 +59,12 @@ def generic_checks(db: Any, run_id: str) -> list[str]:
         if n and not ok:
             warnings.append(f"judge {judge}: none of its {n} answers could be read")
 
-    # 6. a metric that is NULL for most of its items (ticks, labels)
+    # 6. a metric that is NULL for most of its items (ticks, labels); one undefined value (the
+    # spread of a single score) is not "most items"
     for name, n, nulls in q(
         "select name, count(*), sum(value is null) from metrics where run_id = ? and name not like 'llm.%' group by name"
     ):
-        if n and nulls / n > NULL_METRIC_SHARE:
+        if n >= 2 and nulls / n > NULL_METRIC_SHARE:
             warnings.append(f"metric {name}: NULL for {nulls} of {n} items")
     return warnings
 
