@@ -376,7 +376,8 @@ def doctor(model, threads, extra_buffers) -> None:
 def _add_feature_commands() -> None:
     import importlib
 
-    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"), ("simkit.research_cli", "branch")):
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"), ("simkit.plugins.cdi.cli", "cdi"),
+                         ("simkit.research_cli", "branch")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
