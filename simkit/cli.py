@@ -6,16 +6,13 @@ runtime failures; tracebacks only with `--debug`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
 from rich import box
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
@@ -79,22 +76,9 @@ def _overrides(seed, llm, out, self_judging: bool = False) -> dict:
 
 def _execute(sim, *, resume: bool, quiet: bool, title: str):
     """Run a prepared simulation, with the live display when stdout is a terminal."""
-    from simkit.display.endpoints import pool_stats_source
-    from simkit.display.progress import RunProgress
-    from simkit.engine.loop import LoopStatus
+    from simkit.display.live import execute
 
-    progress = RunProgress(title, sim.status, sim.llm.stats, pool_stats_source(sim.ctx.llms.backends()))
-
-    def on_tick(status: LoopStatus) -> None:
-        progress.status = status
-
-    started = time.monotonic()
-    if quiet or not console.is_terminal:
-        result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
-    else:
-        with Live(progress, console=console, refresh_per_second=4, transient=False):
-            result = asyncio.run(sim.run(resume=resume, on_tick=on_tick))
-    return result, time.monotonic() - started
+    return execute(sim, console, resume=resume, quiet=quiet, title=title)
 
 
 @cli.command()
@@ -106,7 +90,10 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run after its last committed tick.")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
 @click.option("--allow-self-judging", "self_judging", is_flag=True, help="Let the model under test play unpinned instruments (judges, narrator, ...): llm.instruments=same_as_subject.")
-def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging) -> None:
+@click.option("--estimate", is_flag=True, help="Predict calls, tokens and cost from a scripted dry run; run nothing.")
+@click.option("--budget", metavar="calls=N|tokens=N|usd=X", help="Stop at the end of the tick that reaches this spend.")
+@click.option("--strict", is_flag=True, help="Exit non-zero (3) when a health check warns.")
+def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging, estimate, budget, strict) -> None:
     """Run a scenario and write its trajectory to SQLite.
 
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
@@ -117,13 +104,23 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging) ->
 
     config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out, self_judging))
     db_path = config.output.db
+    if estimate:
+        from simkit.engine.estimate import estimate as dry_estimate
+        from simkit.research_cli import print_estimate
+
+        print_estimate(console, dry_estimate(config, plugin_cfg, scenario, db_path), config.name)
+        return
     if resume_id:
         reader = RunReader.open(db_path)
         resume_id = reader.run(resume_id)["run_id"]
         config, plugin_cfg = config_from_run(reader, resume_id)
         if llm:  # the backend may change on resume (e.g. the server moved), the answers may not
             config.llm = config.llm.model_copy(update=_overrides(None, llm, None)["llm"])
-    sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id)
+    from simkit.engine.budget import Budget
+    from simkit.engine.estimate import price_of
+
+    sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id,
+                     budget=Budget.parse(budget, price_of(config.llm.for_role(""))) if budget else None)
     try:
         result, wall = _execute(sim, resume=bool(resume_id), quiet=quiet, title=config.name)
     except KeyboardInterrupt:
@@ -140,6 +137,9 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging) ->
     reader = RunReader.open(result.db_path)
     print_summary(console, reader.run(result.run_id), reader.metrics(result.run_id), wall)
     console.print(f"trajectory: {result.db_path}  (simkit runs show {result.run_id} --db {result.db_path})")
+    from simkit.research_cli import report_end
+
+    report_end(console, err_console, result, scenario, strict)
 
 
 @cli.command()
@@ -153,7 +153,8 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging) ->
 @click.option("--retries", type=int, default=2, show_default=True, help="Times a failed grid point is tried again (it resumes).")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
 @click.option("--allow-self-judging", "self_judging", is_flag=True, help="Let the model under test play unpinned instruments (judges, narrator, ...): llm.instruments=same_as_subject.")
-def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet, self_judging) -> None:
+@click.option("--estimate", is_flag=True, help="Predict each point's calls, tokens and cost; run nothing.")
+def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet, self_judging, estimate) -> None:
     """Run a grid of variants into one database, then compare them. Run the same command
     again to resume: finished points are kept, the others resume.
 
@@ -170,6 +171,11 @@ def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet,
     executor = executor or ("process" if jobs > 1 else "serial")
     points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out, self_judging))
     db = base_config.output.db
+    if estimate:
+        from simkit.research_cli import sweep_estimate
+
+        sweep_estimate(console, points)
+        return
 
     def say(what: str, r) -> None:
         if what == "done":
@@ -273,6 +279,12 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     models = models_table(reader.run_models(run["run_id"]))
     if models is not None:
         console.print(models)
+    from simkit.engine.health import stored_warnings
+    from simkit.research_cli import lineage_lines, print_health
+
+    for line in lineage_lines(reader, run["run_id"]):
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    print_health(console, stored_warnings(run))
     console.print("[bold]config[/]")
     console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
 
@@ -306,6 +318,9 @@ def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str
     diff = difference_table(board, test)
     if diff is not None:
         console.print(diff)
+    from simkit.research_cli import divergence_report
+
+    divergence_report(console, reader, run_ids)
     if csv_out:
         write_csv(board, csv_out, test)
         console.print(f"{csv_out}: {len(board.groups)} groups x {len(board.metrics)} metrics")
@@ -378,7 +393,8 @@ def _add_feature_commands() -> None:
     import importlib
 
     for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"),
-                         ("simkit.display.cli", "plot"), ("simkit.llm.serve", "serve"), ("simkit.plugins.cdi.cli", "cdi")):
+                         ("simkit.display.cli", "plot"), ("simkit.llm.serve", "serve"), ("simkit.plugins.cdi.cli", "cdi"),
+                         ("simkit.research_cli", "branch")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

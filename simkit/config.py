@@ -105,6 +105,13 @@ class EndpointSettings(StrictModel):
         return value.rstrip("/")
 
 
+class Price(StrictModel):
+    """USD per million tokens (`llm.price`), for `--estimate` and `--budget usd=X`."""
+
+    input: float = Field(ge=0.0)
+    output: float = Field(ge=0.0)
+
+
 class LLMSettings(StrictModel):
     """How one model is reached and sampled. A role's entry under `llm.roles` has the same
     keys; the ones it sets override the default role's."""
@@ -137,6 +144,8 @@ class LLMSettings(StrictModel):
     # openai: a pool of servers for one logical model (simkit/llm/pool.py); when set,
     # base_url is not used and the client's concurrency is the sum of the endpoints'.
     endpoints: list[EndpointSettings] | None = None
+    # USD per million tokens; unset: the shipped table (simkit/llm/prices.yaml) by model name
+    price: Price | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -166,7 +175,7 @@ class LLMSettings(StrictModel):
 
 # The keys that say which model answers (and where): an instrument pinned under
 # `llm.roles.<role>` takes these from its own entry only, never from the subject.
-MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "endpoints")
+MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "endpoints", "price")
 Instruments = Literal["pinned", "same_as_subject", "scripted"]
 
 

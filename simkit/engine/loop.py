@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 from simkit.engine.context import RunContext
 from simkit.engine.recorder import in_slot, run_in_slot
@@ -41,6 +41,7 @@ class LoopStatus:
 
 # Slots order a tick's rows: setup (first tick only), activate, the turns, end of tick.
 SETUP_PHASE, PRE_PHASE, TURN_PHASE, POST_PHASE = -1, 0, 1, 3
+FORK_PHASE = -0.5  # a branch's fork, after set-up rows and before activate
 
 
 class TickLoop:
@@ -60,6 +61,11 @@ class TickLoop:
         self.on_tick = on_tick or (lambda _s: None)
         self.status = status or LoopStatus(ticks_total=ctx.clock.n_ticks)
         self.workers = max(64, 4 * ctx.llm.max_concurrency)
+        # run at the start of a tick, before `activate` (a branch's fork: simkit.engine.branch)
+        self.before_tick: Callable[[TickInfo], Awaitable[None]] | None = None
+        # checked after each committed tick; True stops the run there (a budget: simkit.engine.budget)
+        self.should_stop: Callable[[], bool] = lambda: False
+        self.stopped = False
 
     async def run(self, start_tick: int = 0, replay_until: int = -1) -> int:
         """Run ticks from `start_tick`; ticks <= `replay_until` are re-executed without writing.
@@ -86,6 +92,9 @@ class TickLoop:
                 if index + 1 < clock.n_ticks:
                     self.status.ended_early = self.plugin.done_reason() or "the plugin ended the run"
                 break
+            if not replaying and index < clock.n_ticks - 1 and self.should_stop():
+                self.stopped = True
+                break
         recorder.replaying = False
         return last
 
@@ -94,6 +103,8 @@ class TickLoop:
         those `setup` recorded."""
         ctx, plugin = self.ctx, self.plugin
         ctx.begin_tick(tick, keep_rows=first)
+        if self.before_tick is not None:
+            await run_in_slot((FORK_PHASE,), None, self.before_tick(tick))
         due = ctx.scheduler.pop_due(tick.end)
         activations = await run_in_slot((PRE_PHASE,), None, plugin.activate(tick, due))
         ctx.turns = TurnQueue(activations or [])

@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import secrets
 import socket
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pydantic import BaseModel
 
@@ -21,6 +19,7 @@ from simkit.engine.clock import Clock
 from simkit.engine.context import RunContext, build_context
 from simkit.engine.loop import SETUP_PHASE, LoopStatus, TickLoop
 from simkit.engine.recorder import run_in_slot
+from simkit.engine.records import agent_rows, new_run_id
 from simkit.engine.registry import load_plugin
 from simkit.errors import SimkitError, UsageError
 from simkit.llm.base import Backend
@@ -31,6 +30,9 @@ from simkit.roles import check_roles, run_model_rows
 from simkit.store.reader import RunReader
 from simkit.store.writer import RunWriter, dumps, now_iso
 
+if TYPE_CHECKING:
+    from simkit.engine.budget import Budget
+
 
 @dataclass
 class RunResult:
@@ -39,11 +41,9 @@ class RunResult:
     status: str
     last_tick: int
     llm: LLMClient
+    health: list[str] = field(default_factory=list)  # health-check warnings (simkit.engine.health)
 
 
-def new_run_id(name: str) -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{name}-{stamp}-{secrets.token_hex(2)}"
 
 
 def resolve_path(path: Path, source: Path | None) -> Path:
@@ -101,28 +101,46 @@ class Simulation:
         source: Path | None = None,
         run_id: str | None = None,
         backend: Backend | None = None,
+        budget: "Budget | None" = None,
     ):
+        from simkit.engine.branch import load_fork
+
         self.config = config
         self.plugin_cfg = plugin_cfg
         self.db_path = db_path
         self.source = source
         self.plugin_cls: type[Plugin] = load_plugin(config.plugin, str(source or "config"))
         self.run_id = run_id or new_run_id(config.name)
+        self.budget = budget
+        # a branch runs its first ticks with its parent's settings (simkit/engine/branch.py)
+        self.fork = load_fork(db_path, run_id) if run_id else None
+        start = self.fork.parent_config if self.fork else config
         self.mode = self.plugin_cls.mode if config.mode == "plugin" else config.mode
         clock = Clock(config.clock.start, config.clock.end, config.clock.tick)
         self._reader: RunReader | None = None
         self.ctx = build_context(
-            self.run_id, config.seed, clock, config.llm, backend=backend, lookup=self._cached_answer, mode=self.mode
+            self.run_id, config.seed, clock, start.llm, backend=backend, lookup=self._cached_answer, mode=self.mode
         )
         self.llm = self.ctx.llm
-        self.plugin = self.plugin_cls(plugin_cfg, self.ctx)
+        self.plugin = self.plugin_cls(self.fork.parent_plugin_cfg if self.fork else plugin_cfg, self.ctx)
+        self._register_responders()
+        self.writer: RunWriter | None = None
+        self.spend_before: dict[str, int] = {}
+        self.health: list[str] = []  # warnings of the health checks, once the run ended
+        self.retired_llms: list = []  # a fork that changed models leaves the earlier clients here, to close
+        self.status = LoopStatus(ticks_total=clock.n_ticks)
+
+    def _register_responders(self) -> None:
         responders = self.plugin.scripted_responders()
         for b in self.ctx.llms.backends():
             if getattr(b, "name", "") == "scripted":
                 for purpose, fn in responders.items():
                     b.register(purpose, fn)
-        self.writer: RunWriter | None = None
-        self.status = LoopStatus(ticks_total=clock.n_ticks)
+
+    def spent(self) -> dict[str, int]:
+        """LLM spend of the whole run so far: earlier sessions (from the store) plus this one."""
+        live = self.ctx.llms.stats.totals()
+        return {k: self.spend_before.get(k, 0) + live.get(k, 0) for k in ("llm_calls", "tokens_in", "tokens_out")}
 
     def _cached_answer(self, key: str) -> dict | None:
         return self._reader.cached_answer(key) if self._reader is not None else None
@@ -181,29 +199,31 @@ class Simulation:
                 },
                 run_model_rows(self.run_id, self.plugin_cls, self.config.llm, self.ctx.llms),
             )
-            writer.add_agents(
-                self.run_id,
-                [
-                    {
-                        "agent_id": a.agent_id,
-                        "kind": a.kind,
-                        "persona_id": a.persona.id if a.persona else None,
-                        "persona_json": a.persona.model_dump_json() if a.persona else dumps(a.extra),
-                    }
-                    for a in agents
-                ],
-            )
+            writer.add_agents(self.run_id, agent_rows(agents))
         loop = TickLoop(self.plugin, self.ctx, writer, self.mode, on_tick, self.status)
+        if self.fork is not None:
+            from simkit.engine.branch import fork_hook
+
+            loop.before_tick = fork_hook(self, writer)
+        self.spend_before = writer.totals(self.run_id) if resume else {}
+        if self.budget is not None:
+            self.budget.check_start(self.spent(), self.run_id)
+            loop.should_stop = lambda: self.budget.reached(self.spent())
         status, last = "failed", replay_until
         try:
             last = await loop.run(0, replay_until)
-            self.status.phase = "finish"
-            self.status.calls_at_finish = self.llm.stats.llm_calls + self.llm.stats.cache_hits
-            report(self.status)
-            await self._finish(last)
-            self.status.phase = "done"
-            report(self.status)
-            status = "finished"
+            if loop.stopped:
+                status = "stopped: budget"
+                writer.update_run(self.run_id, {"status": status, "error": self.budget.message(self.spent()), **writer.totals(self.run_id)})
+            else:
+                self.status.phase = "finish"
+                self.status.calls_at_finish = self.llm.stats.llm_calls + self.llm.stats.cache_hits
+                report(self.status)
+                await self._finish(last)
+                self.status.phase = "done"
+                report(self.status)
+                status = "finished"
+            self.health = self._check_health(writer)
         except (KeyboardInterrupt, asyncio.CancelledError):
             status = "interrupted"
             writer.update_run(self.run_id, {"status": status, "error": "interrupted by the user"})
@@ -215,8 +235,16 @@ class Simulation:
             writer.update_run(self.run_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
             raise
         finally:
-            await self.ctx.llms.aclose()
-        return RunResult(self.run_id, self.db_path, status, last, self.llm)
+            for llms in [*self.retired_llms, self.ctx.llms]:
+                await llms.aclose()
+        return RunResult(self.run_id, self.db_path, status, last, self.llm, self.health)
+
+    def _check_health(self, writer: RunWriter) -> list[str]:
+        from simkit.engine.health import run_checks
+
+        warnings = run_checks(writer.db, self.run_id, self.plugin, RunReader(writer.db))
+        writer.update_run(self.run_id, {"health_json": dumps(warnings)})
+        return warnings
 
     def _check_same_world(self, writer: RunWriter, row: dict, agents: list) -> None:
         """Resume re-executes committed ticks, so the population and prompts must be the
@@ -226,6 +254,8 @@ class Simulation:
             for r in writer.db.query("select agent_id, persona_id from agents where run_id = ? order by rowid", [self.run_id])
         ]
         now = [(a.agent_id, a.persona.id if a.persona else None) for a in agents]
+        if self.fork is not None:  # a branch's fork may have added agents after set-up
+            stored = stored[: len(now)]
         if stored != now:
             raise UsageError(
                 f"cannot resume {self.run_id}: its agents or personas differ from the ones it started with "

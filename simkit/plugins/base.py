@@ -163,6 +163,12 @@ class Plugin(ABC, Generic[ConfigT]):
     # The x axis of the plugin's per-tick metrics (`simkit.store.series`): the tick by default,
     # or a metric label holding the time (TrendSim: `hour`), with its title and unit.
     time_axis: ClassVar[TimeAxis] = TimeAxis()
+    # Settings that may change at a fork (`simkit branch --set`): dotted scenario keys or
+    # prefixes (`trendsim.attack.share`, `llm`); any other change is refused. `fork()` applies them.
+    fork_settings: ClassVar[tuple[str, ...]] = ()
+    # True when the number of LLM calls grows with `population.size` (one agent per persona):
+    # `--estimate` may then dry-run a smaller population and scale the counts.
+    calls_scale_with_population: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -218,6 +224,19 @@ class Plugin(ABC, Generic[ConfigT]):
 
     async def end_tick(self, tick: TickInfo) -> None:
         """World-level work after the tick's turns."""
+
+    async def fork(self, config: ConfigT, tick: TickInfo) -> list[AgentSpec]:
+        """A branch leaves its parent here, at the start of `tick`: take the changed settings
+        (only keys in `fork_settings` differ). The default swaps the config, which is enough
+        for settings read as the run goes; a plugin whose setting shaped its set-up changes
+        the world here (and returns any agents it added). It may `ctx.schedule` and record."""
+        self.config = config
+        return []
+
+    def health_checks(self, reader: Any, run_id: str) -> list[str]:
+        """The plugin's own checks of a finished (or stopped) run: one warning line each, for
+        what makes the run worthless for research (`simkit.engine.health` runs the generic ones)."""
+        return []
 
     def is_done(self) -> bool:
         """True ends the run before the clock does (an episode that ended early)."""

@@ -119,8 +119,13 @@ def build_report(data: ReplayData, renderer: Renderer | None = None, start_tick:
     plotting = (VENDOR / "uPlot.iife.min.js").read_text(encoding="utf-8")
     charting = (TEMPLATES / "charts.js").read_text(encoding="utf-8")
     style = (TEMPLATES / "report.css").read_text(encoding="utf-8") + (VENDOR / "uPlot.min.css").read_text(encoding="utf-8")
+    from simkit.engine.branch import branch_notes
+    from simkit.engine.health import stored_warnings
+
     return env.get_template("report.html.j2").render(
         run=data.run,
+        health=stored_warnings(data.run),
+        lineage=branch_notes(data.reader, data.run),
         version=__version__,
         data_json=embed_json(payload),
         charts=charts,

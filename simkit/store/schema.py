@@ -14,6 +14,10 @@ TABLES: dict[str, dict] = {
             "tokens_in": int, "tokens_out": int, "llm_calls": int, "cache_hits": int,
             "retries": int, "parse_failures": int, "error": str, "host": str,
             "end_note": str,  # "ended early at tick N (reason)" when the plugin ended the run before the clock
+            # a branch (simkit/engine/branch.py): its parent, the last tick it shares, the parent's settings
+            "parent_run_id": str, "fork_tick": int, "fork_json": str,
+            # health checks (simkit/engine/health.py): a JSON list of warnings
+            "health_json": str,
         },
         pk="run_id",
     ),

@@ -51,6 +51,7 @@ class Faults:
     dialect: str = "json_schema"
     tools: str = "native"  # native: answers `tools` with `tool_calls`; reject: HTTP 400 (servers without tool calling)
     status: int = 0  # when set, every request gets this HTTP status (an error body)
+    constant: bool = False  # every answer drawn with one fixed seed: schema-valid, the same for every call of a schema
     seed: int = 0
     max_lifetime: float = 900.0
 
@@ -234,6 +235,8 @@ class FaultServer:
         elif f.dialect == "prompt":
             schema = schema_from_prompt(body.get("messages") or [])
         self._count("ok", kind or ("prompt" if schema else "text"))
+        if f.constant:
+            rng = np.random.default_rng(0)
         text = json.dumps(instance_from_schema(schema, rng)) if schema else sentence(rng)
         message: dict[str, Any] = {"role": "assistant", "content": text}
         tools = body.get("tools") or []

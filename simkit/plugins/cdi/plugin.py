@@ -57,6 +57,9 @@ class CDIPlugin(Plugin[CDIConfig]):
     llm_roles = ("sender", "recipient", "guard", "instructor", "judge", "optimizer")
     subject_roles = ("sender",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(sweep_table)
+    # `simkit branch`: a defense switched on mid-episode, other limits, other models (read at each cycle)
+    fork_settings = ("cdi.defense", "cdi.guard_budget", "cdi.history_messages", "cdi.sender", "cdi.recipient",
+                     "cdi.max_orchestrator_steps", "llm")
 
     def scripted_responders(self):
         from simkit.plugins.cdi.scripted import RESPONDERS
@@ -318,6 +321,12 @@ class CDIPlugin(Plugin[CDIConfig]):
         if not sender.active or tick - self.episode_start + 1 >= self.config.max_orchestrator_steps:
             return True
         return not recipient.active and not self.apps.pending("sender")
+
+    def health_checks(self, reader, run_id: str) -> list[str]:
+        """An empty interaction: the sender (the model under test) never sent a message."""
+        (sent,) = reader.db.execute(
+            "select count(*) from events where run_id = ? and kind = 'send' and agent_id = 'sender'", [run_id]).fetchone()
+        return [] if sent else ["empty interaction: the sender never sent a message"]
 
     def is_done(self) -> bool:
         return self.done

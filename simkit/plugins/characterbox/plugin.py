@@ -17,6 +17,7 @@ authors' code (config.PAPER; the README's table says which does what).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,9 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     llm_roles = ("character", "narrator", "judge")
     subject_roles = ("character",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(paper_table)
+    # `simkit branch`: settings read as the story goes (the cast, scenes and memory were set up at tick 0)
+    fork_settings = ("characterbox.scene_update", "characterbox.conclude_check", "characterbox.rounds",
+                     "characterbox.synopsis", "characterbox.judging", "characterbox.judge")
 
     def scripted_responders(self):
         from simkit.judges import RESPONDERS as JUDGES
@@ -295,6 +299,20 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
             self.ctx.emit("round", payload, agent_id=narrator.agent_id)
             for c in stage.characters.values():
                 self.ctx.save_state(c.agent_id, c.snapshot())
+
+    def health_checks(self, reader, run_id: str) -> list[str]:
+        """Characters that say and do nothing, or the same thing every turn."""
+        turns: dict[str, list[tuple]] = {}
+        for (payload,) in reader.db.execute("select payload_json from events where run_id = ? and kind = 'turn'", [run_id]):
+            p = json.loads(payload)
+            turns.setdefault(p.get("character", "?"), []).append((p.get("action") or "", p.get("dialogue") or ""))
+        out = []
+        for name, acts in turns.items():
+            if all(not a and not d for a, d in acts):
+                out.append(f"empty interaction: {name} neither acted nor spoke in {len(acts)} turns")
+            elif len(acts) > 1 and len(set(acts)) == 1:
+                out.append(f"character {name} repeats the same action and line in all {len(acts)} turns")
+        return out
 
     def is_done(self) -> bool:
         return self.round >= self.config.rounds or all(s.concluded for s in self.stages.values())

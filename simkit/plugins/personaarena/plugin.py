@@ -63,6 +63,10 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     llm_roles = ("protagonist", "environment", "npc", "judge", "arbiter")
     subject_roles = ("protagonist",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(leaderboard)
+    # `simkit branch`: the episode's pacing and steering, the judges, other models (read each turn)
+    fork_settings = ("personaarena.max_turns", "personaarena.turns_per_tick", "personaarena.max_npc_streak",
+                     "personaarena.early_stop", "personaarena.steer", "personaarena.history", "personaarena.max_tokens",
+                     "personaarena.judge", "llm")
 
     def scripted_responders(self):
         return dict(RESPONDERS)

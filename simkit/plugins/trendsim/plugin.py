@@ -70,6 +70,10 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
     # The hourly outcome snapshots carry {hour: N}: they are series over hours.
     time_axis = TimeAxis(label="hour", title="time", unit="hours since the topic appeared",
                          units={"emotion.": "0-1", "social_confidence.": "0-1", "user_group.": "0-1"})
+    calls_scale_with_population = True  # one agent per persona
+    # `simkit branch`: what may change mid-run (the population and topic shaped ticks already played)
+    fork_settings = ("trendsim.attack", "trendsim.censorship", "trendsim.cognition", "trendsim.page_size",
+                     "trendsim.max_actions_per_visit", "trendsim.reading_speed", "llm")
 
     def scripted_responders(self):
         return dict(RESPONDERS)
@@ -88,6 +92,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         self.groups = {a: interest_group(p) for a, p in self.users.items()}
         self.minds = {a: Mind() for a in self.users}
         self.attackers = self._make_attackers(counts)
+        self.retired: set[str] = set()  # attackers a branch's lower share sent away
         self.tally = metrics.Tally()
         self.interactions: list[tuple[str, str, str]] = []
         self._machine = FUSED if cfg.cognition == "fused" else FAITHFUL
@@ -102,10 +107,10 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         specs += [AgentSpec(a, "attacker", None, {"type": x.type, "prototype": x.prototype}) for a, x in self.attackers.items()]
         return specs
 
-    def _make_attackers(self, counts: dict[str, int]) -> dict[str, Attacker]:
+    def _make_attackers(self, counts: dict[str, int], start: int = 0) -> dict[str, Attacker]:
         """Attackers, each imitating one exemplar of its type drawn uniformly."""
         data = yaml.safe_load((DATA / "prototypes.yaml").read_text(encoding="utf-8"))
-        out, n = {}, 0
+        out, n = {}, start
         for kind, count in counts.items():
             for _ in range(count):
                 agent = f"attacker-{n:04d}"
@@ -115,10 +120,43 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
                 n += 1
         return out
 
+    async def fork(self, config: TrendSimConfig, tick) -> list[AgentSpec]:
+        """A branch: attackers arrive (or leave) now. The users stay the same people, so
+        their outcomes compare with the parent's; attackers are added until they make up
+        `attack.share` of the population (share/(1-share) attackers per user), typed by
+        `attack.mix`, their first visit within `attack.first_within` of the rest of the
+        lifecycle. A lower share retires the last attackers."""
+        old = self.config
+        self.config = config
+        if config.cognition != old.cognition:
+            self._graph = fused_graph() if config.cognition == "fused" else faithful_graph()
+        if config.attack.share == old.attack.share and config.attack.mix == old.attack.mix:
+            return []
+        n_users = len(self.users)
+        share = config.attack.share
+        target = attacker_counts(int(n_users / (1 - share) + 0.5), share, config.attack.mix) if share else {}
+        have: dict[str, int] = {}
+        for a in self.attackers.values():
+            have[a.type] = have.get(a.type, 0) + 1
+        for kind in have:  # fewer of a type: its last attackers stop visiting
+            extra = have[kind] - target.get(kind, 0)
+            for agent in [a for a, x in self.attackers.items() if x.type == kind and a not in self.retired][::-1][: max(0, extra)]:
+                self.retired.add(agent)
+        more = {k: max(0, n - have.get(k, 0)) for k, n in target.items()}
+        added = self._make_attackers(more, start=len(self.attackers))
+        self.attackers.update(added)
+        self.n_agents = n_users + len(self.attackers) - len(self.retired)
+        ctx = self.ctx
+        for agent in added:
+            rng = ctx.rng("trendsim.first_visit", None, agent)
+            ctx.schedule(attacker_first_visit(rng, tick.start, ctx.clock.end, config.attack.first_within), "visit", agent, visit=1)
+        return [AgentSpec(a, "attacker", None, {"type": x.type, "prototype": x.prototype}) for a, x in added.items()]
+
     # -- each tick ------------------------------------------------------------------------
     async def activate(self, tick, due) -> list[Activation]:
         """Due visits in sim-time order, ties by agent id (the paper's priority queue)."""
-        visits = [Activation(e.agent_id, e.time, {"visit": e.payload["visit"]}) for e in due if e.kind == "visit"]
+        visits = [Activation(e.agent_id, e.time, {"visit": e.payload["visit"]}) for e in due
+                  if e.kind == "visit" and e.agent_id not in self.retired]
         return sorted(visits, key=lambda a: (a.sim_time, a.agent_id))
 
     def _visit(self, activation: Activation):

@@ -1,0 +1,26 @@
+"""What a run writes about itself at the start: its id, and its agents' rows."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from simkit.store.writer import dumps
+
+
+def new_run_id(name: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{name}-{stamp}-{secrets.token_hex(2)}"
+
+
+def agent_rows(agents: list) -> list[dict]:
+    """`agents` table rows of the plugin's `AgentSpec`s (set-up's, or those a fork added)."""
+    return [
+        {
+            "agent_id": a.agent_id,
+            "kind": a.kind,
+            "persona_id": a.persona.id if a.persona else None,
+            "persona_json": a.persona.model_dump_json() if a.persona else dumps(a.extra),
+        }
+        for a in agents
+    ]
