@@ -53,7 +53,7 @@ def record_path(recipe, model: str) -> Path:
 @click.command()
 @click.argument("name", required=False)
 @click.option("--list", "list_", is_flag=True, help="Name every recipe with its paper table.")
-@click.option("--llm", "llm", metavar="BACKEND", help="The model under test: scripted (a dry run) | local[:GGUF] | openai:MODEL")
+@click.option("--llm", "llm", metavar="BACKEND", help="The model under test: scripted (a dry run) | local[:GGUF] | openai:MODEL[,MODEL2...] (models as a grid axis)")
 @click.option("--instrument", "instruments", multiple=True, metavar="ROLE=BACKEND[:MODEL]",
               help="Pin an instrument role (judge, narrator, ...), e.g. judge=openai:gpt-4o (repeatable).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a scenario key for every point.")
@@ -113,7 +113,7 @@ def reproduce(name, list_, llm, instruments, sets, grid, seeds, out, jobs, csv_o
     run_ids = run_plan(plan, jobs=jobs, say=say, answers=answers)
     label = DRY_RUN if plan.scripted else f"{llm}" + (" (self-judged: instruments on the subject's model)" if allow_self_judging else "")
     reader = RunReader.open(plan.db)
-    comp = compare(reader, run_ids, recipe, llm, label)
+    comp = compare(reader, run_ids, recipe, label)
     print_comparison(console, comp)
     csv_out = csv_out or plan.db.with_suffix(".csv")
     png_out = png_out or plan.db.with_suffix(".png")

@@ -52,7 +52,13 @@ def _run_values(reader, run_id: str, recipe: Recipe) -> dict[str, float | None]:
     return {m.key: m.pick(rows) for m in recipe.metrics}
 
 
-def compare(reader, run_ids: list[str], recipe: Recipe, subject: str, label: str) -> Comparison:
+def subject_of(config: dict) -> str:
+    """The model under test of a stored run config, as `--llm` names it."""
+    llm = config.get("llm", {})
+    return f"{llm.get('backend')}:{llm['model']}" if llm.get("model") else str(llm.get("backend"))
+
+
+def compare(reader, run_ids: list[str], recipe: Recipe, label: str) -> Comparison:
     """Group the runs into the recipe's cells and set them beside the published numbers."""
     values: dict[Cell, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     models: dict[str, str] = {}
@@ -61,7 +67,7 @@ def compare(reader, run_ids: list[str], recipe: Recipe, subject: str, label: str
         run = reader.run(run_id)
         models.setdefault("subject", run["model"])
         per_run = _run_values(reader, run_id, recipe)
-        for cell in recipe.cells(config, subject):
+        for cell in recipe.cells(config, subject_of(config)):
             for key, v in per_run.items():
                 if v is not None and not (isinstance(v, float) and math.isnan(v)):
                     values[cell][key].append(float(v))

@@ -102,6 +102,11 @@ def make_plan(
             known = ", ".join(axes) or "none"
             raise UsageError(f"--grid {item}: expected one of the recipe's axes as KEY=V1,V2 (its axes: {known})")
         axes[key] = [v.strip() for v in raw.split(",") if v.strip()]
+    backend, _, models = llm.partition(":")
+    subjects = [m.strip() for m in models.split(",") if m.strip()]
+    if len(subjects) > 1:  # several models under test: one more axis
+        axes["llm.model"] = subjects
+        llm = f"{backend}:{subjects[0]}"
     axis_items = [f"{k}={','.join(v)}" for k, v in axes.items()] + overrides
 
     extra: dict = {"llm": parse_llm_flag(llm)}

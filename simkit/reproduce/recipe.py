@@ -51,7 +51,7 @@ class Published:
 
     def text(self) -> str:
         if self.value is None and self.low is not None:
-            return f"{self.low:.3g}-{self.high:.3g}"
+            return f"[{self.low:.3g}, {self.high:.3g}]"
         if self.value is None:
             return "-"
         return f"{self.value:.3f}" + (f"±{self.spread:.3f}" if self.spread is not None else "")
