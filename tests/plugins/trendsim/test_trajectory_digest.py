@@ -1,6 +1,7 @@
 """TrendSim's trajectory must not move when the engine changes: seeded scripted runs give
-exactly the rows they gave before the plugin contract was reworked (digests recorded from
-the code at b896f44, with the same commands)."""
+exactly the rows they gave before (digests recorded with the same commands; last
+re-recorded when the scripted answers were made neutral towards the paper's hypothesis,
+a change of the test double, not of the engine)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,23 @@ RECORDED = {
         ["scenarios/trendsim_pa30.yaml", "--set", "population.size=20", "--set", "cognition=faithful",
          "--set", "censorship.enabled=true"],
         {
-            "events": "182:e13bacfe4ab7064e",
-            "exposures": "114:441dff48f4935c4f",
-            "llm_calls": "457:1b490e1da8212323",
-            "agent_state": "20:14b76bf63e9b11d2",
-            "metrics": "439:cefa28fcfae672b7",
-            "trendsim_comments": "28:d2783b1fb262ed3f",
+            "events": "187:8741943092b9ef3a",
+            "exposures": "118:af844b3380fd03be",
+            "llm_calls": "489:4a8820729a82de18",
+            "agent_state": "21:e414e542f5ff10a6",
+            "metrics": "455:ecd07b2fc45be131",
+            "trendsim_comments": "30:8242c2035a259e68",
         },
     ),
     "synchronous-fused": (
         ["scenarios/trendsim_pa10.yaml", "--set", "population.size=30", "--set", "mode=synchronous"],
         {
-            "events": "240:14ce2c57c2e96529",
-            "exposures": "173:c04bcef1ab3e9f84",
-            "llm_calls": "161:2b511d266256c502",
-            "agent_state": "43:2522d133ef67785e",
-            "metrics": "513:553ac73a3e3c9bb0",
-            "trendsim_comments": "21:f085512fd96b3ca0",
+            "events": "244:00d4e61bc76aba40",
+            "exposures": "174:c780f9025741a8ae",
+            "llm_calls": "162:ee93fcb7b3acc8be",
+            "agent_state": "46:6d7ce6e5bed3de4e",
+            "metrics": "513:a8a51fd0f2782437",
+            "trendsim_comments": "23:e458dc3046e8dc61",
         },
     ),
 }
