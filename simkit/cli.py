@@ -63,7 +63,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)["debug"] = debug
 
 
-def _overrides(seed, llm, out) -> dict:
+def _overrides(seed, llm, out, self_judging: bool = False) -> dict:
     from simkit.config import parse_llm_flag
 
     extra: dict = {}
@@ -71,6 +71,8 @@ def _overrides(seed, llm, out) -> dict:
         extra["seed"] = seed
     if llm:
         extra["llm"] = parse_llm_flag(llm)
+    if self_judging:  # the model under test plays the instruments too (simkit/roles.py)
+        extra.setdefault("llm", {})["instruments"] = "same_as_subject"
     if out:
         extra["output"] = {"db": str(out)}
     return extra
@@ -105,7 +107,8 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any key, e.g. trendsim.attack.share=0.3.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run after its last committed tick.")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
+@click.option("--allow-self-judging", "self_judging", is_flag=True, help="Let the model under test play unpinned instruments (judges, narrator, ...): llm.instruments=same_as_subject.")
+def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging) -> None:
     """Run a scenario and write its trajectory to SQLite.
 
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
@@ -114,7 +117,7 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
     from simkit.engine.runner import Simulation, config_from_run, load_scenario
     from simkit.store.reader import RunReader
 
-    config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out))
+    config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out, self_judging))
     db_path = config.output.db
     if resume_id:
         reader = RunReader.open(db_path)
@@ -151,7 +154,8 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
 @click.option("--executor", type=click.Choice(["serial", "process", "ray"]), help="Where points run (default: serial, or process with --jobs > 1).")
 @click.option("--retries", type=int, default=2, show_default=True, help="Times a failed grid point is tried again (it resumes).")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet) -> None:
+@click.option("--allow-self-judging", "self_judging", is_flag=True, help="Let the model under test play unpinned instruments (judges, narrator, ...): llm.instruments=same_as_subject.")
+def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet, self_judging) -> None:
     """Run a grid of variants into one database, then compare them. Run the same command
     again to resume: finished points are kept, the others resume.
 
@@ -166,7 +170,7 @@ def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet)
     if jobs < 1 or retries < 0:
         raise UsageError("--jobs must be at least 1 and --retries at least 0")
     executor = executor or ("process" if jobs > 1 else "serial")
-    points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out))
+    points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out, self_judging))
     db = base_config.output.db
 
     def say(what: str, r) -> None:
@@ -236,7 +240,9 @@ def runs_list(db: Path) -> None:
     """One line per run."""
     from simkit.store.reader import RunReader
 
-    table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", box=box.SIMPLE)
+    from simkit.display.tables import instruments_label
+
+    table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", "instruments", box=box.SIMPLE)
     for column in table.columns:
         column.no_wrap = True
     for r in RunReader.open(db).runs():
@@ -245,6 +251,7 @@ def runs_list(db: Path) -> None:
             r["run_id"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
             f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[5:16].replace("T", " "),
+            instruments_label(r),
         )
     console.print(table)
 
@@ -257,12 +264,15 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     """Config, status, ticks, tokens and metrics of one run (a unique prefix of the id is enough)."""
     import yaml
 
-    from simkit.display.tables import summary_table
+    from simkit.display.tables import models_table, summary_table
     from simkit.store.reader import RunReader
 
     reader = RunReader.open(db)
     run = reader.run(run_id)
     console.print(summary_table(run, reader.metrics(run["run_id"]), max_metrics=10_000 if all_metrics else 24))
+    models = models_table(reader.run_models(run["run_id"]))
+    if models is not None:
+        console.print(models)
     console.print("[bold]config[/]")
     console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
 

@@ -64,9 +64,12 @@ class RunWriter:
         self.db.execute("PRAGMA synchronous=NORMAL")
         ensure_schema(self.db)
 
-    def start_run(self, row: dict) -> None:
+    def start_run(self, row: dict, models: list[dict] | None = None) -> None:
+        """The run header and its `run_models` rows, in one transaction."""
         with self.db.atomic():
             self.db["runs"].insert(row, replace=True)
+            if models:
+                self.db["run_models"].insert_all(models, replace=True)
 
     def add_agents(self, run_id: str, agents: list[dict]) -> None:
         with self.db.atomic():

@@ -53,7 +53,8 @@ class CDIPlugin(Plugin[CDIConfig]):
     name = "cdi"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("recipient", "guard", "instructor", "judge", "optimizer")
+    llm_roles = ("sender", "recipient", "guard", "instructor", "judge", "optimizer")
+    subject_roles = ("sender",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(sweep_table)
 
     def scripted_responders(self):

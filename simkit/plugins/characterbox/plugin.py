@@ -72,7 +72,8 @@ class CharacterBoxPlugin(Plugin[CharacterBoxConfig]):
     name = "characterbox"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("narrator", "judge")
+    llm_roles = ("character", "narrator", "judge")
+    subject_roles = ("character",)  # the model under test; the other roles are instruments (pinned)
 
     def scripted_responders(self):
         from simkit.judges import RESPONDERS as JUDGES

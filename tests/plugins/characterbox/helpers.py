@@ -18,7 +18,7 @@ def scenario_file(tmp_path: Path, **section) -> Path:
     """The shipped scenario on the scripted backend, writing to tmp_path/run.db."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     data = yaml.safe_load(SCENARIO.read_text())
-    data["llm"] = {"backend": "scripted", "roles": {}}
+    data["llm"] = {"backend": "scripted", "instruments": "scripted", "roles": {}}  # a dry run, as --llm scripted
     data["population"] = {"personas": str(SMALL_PERSONAS), "size": 1}
     data["output"] = {"db": str(tmp_path / "run.db")}
     data["characterbox"].update(section)
