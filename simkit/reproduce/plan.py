@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from simkit.config import parse_llm_flag
+from simkit.config import apply_overrides, parse_llm_flag, read_yaml
 from simkit.engine.sweep import PointJob, plan_sweep
 from simkit.errors import UsageError
 from simkit.reproduce.recipe import Recipe, project_root
+from simkit.roles import instrument_roles
 
 
 @dataclass
@@ -23,17 +24,11 @@ class Plan:
     subject: str  # the model under test as the user named it
 
 
-def instrument_roles(plugin_cls) -> tuple[str, ...]:
-    """The plugin's instrument roles: its `llm_roles` minus its `subject_roles` (the roles
-    issue's attribute; a plugin without it has only the default role as subject)."""
-    subject = set(getattr(plugin_cls, "subject_roles", ()) or ())
-    return tuple(r for r in getattr(plugin_cls, "llm_roles", ()) if r not in subject)
-
-
-def pinned(config, role: str) -> bool:
-    """A role is pinned when its `llm.roles` entry names its own backend or model."""
-    entry = config.llm.roles.get(role)
-    return entry is not None and bool({"backend", "model", "endpoints"} & entry.model_fields_set)
+def pinned_roles(data: dict) -> set[str]:
+    """The roles a raw scenario mapping pins: an `llm.roles` entry that sets its own backend
+    (the roles rule, simkit/roles.py)."""
+    roles = (data.get("llm") or {}).get("roles") or {}
+    return {r for r, entry in roles.items() if isinstance(entry, dict) and "backend" in entry}
 
 
 def _llm_sets(flag: str, prefix: str) -> list[str]:
@@ -68,7 +63,6 @@ def make_plan(
     """The points to run. `llm` sets the subject; `instruments` are `ROLE=BACKEND[:MODEL]`;
     `grid` items `KEY=V1,V2` replace one of the recipe's axes (a smaller grid)."""
     from simkit.engine.registry import load_plugin
-    from simkit.engine.runner import load_scenario
 
     if not llm:
         raise UsageError(f"reproduce {recipe.name}: name the model under test with --llm (scripted | local[:GGUF] | openai:MODEL)")
@@ -78,11 +72,10 @@ def make_plan(
     scripted = llm.split(":", 1)[0] == "scripted"
 
     overrides: list[str] = list(recipe.profile)
-    if scripted:
+    if scripted:  # `--llm scripted` scripts every instrument too (llm.instruments: scripted): nothing is loaded
         overrides += list(recipe.dry_run)
-        # a dry run pins every instrument to the scripted backend: it must not load a model
-        for role in roles:
-            overrides.append(f"llm.roles.{role}.backend=scripted")
+    if allow_self_judging and not scripted:
+        overrides.append("llm.instruments=same_as_subject")
     given: dict[str, str] = {}
     for item in instruments:
         role, sep, flag = item.partition("=")
@@ -112,15 +105,16 @@ def make_plan(
     extra: dict = {"llm": parse_llm_flag(llm)}
     if out is not None:
         extra["output"] = {"db": str(out)}
-    config, _ = load_scenario(scenario, overrides, extra)
-    if not scripted and not allow_self_judging:
-        missing = [r for r in roles if r not in recipe.idle_roles and not pinned(config, r)]
+    if not scripted and not allow_self_judging:  # before the engine's own check: this one names the paper's models
+        data = read_yaml(scenario)
+        data["llm"] = {**(data.get("llm") or {}), **extra["llm"]}
+        missing = [r for r in roles if r not in pinned_roles(apply_overrides(data, overrides))]
         if missing:
             lines = "; ".join(f"{r} (the paper used {recipe.instruments.get(r, 'an unstated model')})" for r in missing)
             flags = " ".join(f"--instrument {r}=openai:MODEL" for r in missing)
             raise UsageError(
                 f"reproduce {recipe.name}: instrument roles not pinned: {lines}. The model under test must not "
-                f"stand in for them: add {flags} (or llm.roles.<role>.model in {recipe.scenario}), "
+                f"stand in for them: add {flags} (or llm.roles.<role>: {{backend: ..., model: ...}} in {recipe.scenario}), "
                 "or pass --allow-self-judging to let the subject's model play them"
             )
     points, base = plan_sweep(scenario, axis_items, seeds or recipe.seeds, extra)

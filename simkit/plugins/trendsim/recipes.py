@@ -78,6 +78,7 @@ TABLE5 = Recipe(
     spread_kind="std across the topics of a group (given for the positive group's averages only in our notes)",
     dry_run=("population.size=12",),
     notes=(
+        "the paper's attackers ran on the users' model: --allow-self-judging reproduces that (labelled self-judged).",
         "simkit's topics are 6 English topics written for simkit (2 per sentiment group); the paper used 10 Weibo topics.",
         "simkit's population is its own 250 personas (the paper: 1,000 Weibo users); users who never visit keep 0.5, "
         "and are averaged in (the paper does not say).",

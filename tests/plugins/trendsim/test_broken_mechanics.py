@@ -18,7 +18,7 @@ SETS = ["attack.share=0.3", "population.size=12"]
 
 def run(tmp_path, name: str) -> sqlite3.Connection:
     scenario = ROOT / "scenarios" / "trendsim.yaml"
-    config, plugin_cfg = load_scenario(scenario, SETS, {"llm": {"backend": "scripted"}, "seed": 5,
+    config, plugin_cfg = load_scenario(scenario, SETS, {"llm": {"backend": "scripted", "instruments": "scripted"}, "seed": 5,
                                                         "population": {"personas": str(SMALL_PERSONAS), "size": 12}})
     asyncio.run(Simulation(config, plugin_cfg, tmp_path / name, source=scenario).run())
     return sqlite3.connect(tmp_path / name)

@@ -17,7 +17,7 @@ OUTCOMES = ("emotion", "social_confidence")
 
 def run(db, cognition: str) -> str:
     config, plugin_cfg = load_scenario(SCENARIO, ["attack.share=0.3", f"cognition={cognition}"],
-                                       {"llm": {"backend": "scripted"}, "seed": 3,
+                                       {"llm": {"backend": "scripted", "instruments": "scripted"}, "seed": 3,
                                         "population": {"personas": str(SMALL_PERSONAS), "size": 12}})
     sim = Simulation(config, plugin_cfg, db, source=SCENARIO)
     asyncio.run(sim.run())
