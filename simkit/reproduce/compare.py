@@ -47,11 +47,6 @@ class Comparison:
     models: dict[str, str] = field(default_factory=dict)  # role -> model identity of the runs
 
 
-def _run_values(reader, run_id: str, recipe: Recipe) -> dict[str, float | None]:
-    rows = reader.metrics(run_id, -1)
-    return {m.key: m.pick(rows) for m in recipe.metrics}
-
-
 def subject_of(config: dict) -> str:
     """The model under test of a stored run config, as `--llm` names it."""
     llm = config.get("llm", {})
@@ -66,12 +61,21 @@ def compare(reader, run_ids: list[str], recipe: Recipe, label: str) -> Compariso
         config = reader.config(run_id)
         run = reader.run(run_id)
         models.setdefault("subject", run["model"])
-        per_run = _run_values(reader, run_id, recipe)
+        rows = reader.metrics(run_id, -1)
         for cell in recipe.cells(config, subject_of(config)):
-            for key, v in per_run.items():
+            labels = dict(zip(recipe.cell_axes, cell))
+            for spec in recipe.metrics:
+                if spec.only is not None and not spec.only(cell):
+                    continue
+                v = spec.pick(rows, labels)
                 if v is not None and not (isinstance(v, float) and math.isnan(v)):
-                    values[cell][key].append(float(v))
+                    values[cell][spec.key].append(float(v))
     stats: dict[Cell, dict[str, Stat]] = {c: {k: Stat.of(v) for k, v in ms.items()} for c, ms in values.items()}
+    if recipe.pooled is not None:
+        for cell, ms in recipe.pooled(reader, run_ids).items():
+            for key, (value, low, high, n) in ms.items():
+                half = None if low is None or high is None else (high - low) / 2
+                stats.setdefault(cell, {})[key] = Stat(value, half, n)
 
     def mean(cell: Cell, metric: str) -> float | None:
         s = stats.get(cell, {}).get(metric)
@@ -134,7 +138,7 @@ def print_comparison(console: Console, comp: Comparison) -> None:
     metrics = list(dict.fromkeys(row.metric for row in comp.rows))
     table = Table(
         title=f"{r.name}: {r.title} ({r.paper}, {r.table}, {r.page})", title_justify="left",
-        caption=f"each cell: simkit mean ± 95% t-interval over runs (n runs); the published number ({r.table}; its ±: "
+        caption=f"each cell: simkit's value ± half the {r.interval_kind} (n runs); the published number ({r.table}; its ±: "
                 f"{r.spread_kind or 'as printed'}); simkit minus published",
         caption_justify="left",
     )

@@ -5,10 +5,11 @@ attack for itself without the user saying so."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-from simkit.config import apply_overrides, parse_llm_flag, read_yaml
+from simkit.config import parse_llm_flag, read_yaml, set_dotted
 from simkit.engine.sweep import PointJob, plan_sweep
 from simkit.errors import UsageError
 from simkit.reproduce.recipe import Recipe, project_root
@@ -100,15 +101,25 @@ def make_plan(
     if len(subjects) > 1:  # several models under test: one more axis
         axes["llm.model"] = subjects
         llm = f"{backend}:{subjects[0]}"
-    axis_items = [f"{k}={','.join(v)}" for k, v in axes.items()] + overrides
-
-    extra: dict = {"llm": parse_llm_flag(llm)}
+    # The llm section is resolved here, whole (the scenario's, the subject, then every llm.*
+    # override), and handed to each point as its llm section: the sweep's base config must be
+    # valid on its own, and an instrument pinned by a flag is part of it.
+    llm_section = copy.deepcopy(read_yaml(scenario).get("llm") or {})
+    llm_section.update(parse_llm_flag(llm))
+    holder = {"llm": llm_section}
+    rest = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if sep and key.strip().startswith("llm."):
+            set_dotted(holder, key.strip(), value)
+        else:
+            rest.append(item)
+    axis_items = [f"{k}={','.join(v)}" for k, v in axes.items()] + rest
+    extra: dict = {"llm": holder["llm"]}
     if out is not None:
         extra["output"] = {"db": str(out)}
     if not scripted and not allow_self_judging:  # before the engine's own check: this one names the paper's models
-        data = read_yaml(scenario)
-        data["llm"] = {**(data.get("llm") or {}), **extra["llm"]}
-        missing = [r for r in roles if r not in pinned_roles(apply_overrides(data, overrides))]
+        missing = [r for r in roles if r not in pinned_roles(holder)]
         if missing:
             lines = "; ".join(f"{r} (the paper used {recipe.instruments.get(r, 'an unstated model')})" for r in missing)
             flags = " ".join(f"--instrument {r}=openai:MODEL" for r in missing)

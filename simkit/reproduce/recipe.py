@@ -27,11 +27,12 @@ class MetricSpec:
 
     key: str  # what the table calls it
     name: str  # the stored metric name
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # "{axis}" in a value is the cell's part on that axis
     paper: str = ""  # the paper's name for it
+    only: Callable[[Cell], bool] | None = None  # the cells this column is read for (default: all)
 
-    def pick(self, rows: Sequence[dict]) -> float | None:
-        want = dict(self.labels)
+    def pick(self, rows: Sequence[dict], cell_labels: Mapping[str, str] | None = None) -> float | None:
+        want = {k: v.format(**(cell_labels or {})) for k, v in self.labels.items()}
         for row in rows:
             if row["name"] == self.name and json.loads(row["labels_json"] or "{}") == want:
                 return row["value"]
@@ -150,6 +151,10 @@ class Recipe:
     derived: Callable[[Lookup, list[Cell]], dict[Cell, dict[str, float]]] | None = None  # extra cell metrics
     notes: tuple[str, ...] = ()  # deviations a reader must know
     idle_roles: Mapping[str, str] = field(default_factory=dict)  # instrument roles this profile never calls -> why
+    # The paper pools runs instead of averaging them: (reader, run ids) -> cell -> metric ->
+    # (value, 95% low, 95% high, runs); replaces the per-run means of `metrics`.
+    pooled: Callable[..., dict[Cell, dict[str, tuple]]] | None = None
+    interval_kind: str = "95% t-interval over runs"
 
     def published_value(self, cell: Cell, metric: str) -> float | None:
         for p in self.published:

@@ -150,3 +150,16 @@ def test_personaarena_dry_run_lines_up_with_the_leaderboard(tmp_path):
     ours = {(r["model"], r["episodes"]): r for r in rows if r["metric"] == "overall" and r["simkit_runs"] not in ("", "0")}
     assert set(ours) == {("scripted", "early stop"), ("scripted", "full episode")}
     assert all(int(r["simkit_runs"]) == 2 for r in ours.values())
+
+
+@pytest.mark.parametrize("name", sorted(set(RECIPES) - {"trendsim-table5", "personaarena-leaderboard"}))
+def test_the_other_recipes_dry_run_beside_their_published_numbers(name, tmp_path):
+    recipe = RECIPES[name]
+    if not (ROOT / recipe.scenario).exists():
+        pytest.skip(f"{recipe.scenario} is not in this checkout yet")
+    out = reproduce(name, "--llm", "scripted", "--out", "d.db", cwd=tmp_path).stdout
+    assert "MECHANICS ONLY" in out and "published findings" in out
+    rows = read_csv(tmp_path / "d.csv")
+    published = [r for r in rows if r["published"] not in ("", "-") and not r["metric"].startswith("finding")]
+    assert len(published) == len(recipe.published)
+    assert any(r["simkit_mean"] not in ("", "-") for r in rows)
