@@ -87,4 +87,69 @@ TABLE5 = Recipe(
     ),
 )
 
-RECIPES = [TABLE5]
+def validity_cells(config: dict, subject: str) -> list[tuple[str, ...]]:
+    """A run counts in its topic's group and in "All", once per judge and for the panel."""
+    ts = config["trendsim"]
+    judges = [j["id"] for j in (ts["validity"].get("judge") or {}).get("judges", [])] + ["panel"]
+    group = load_topics()[ts["topic"]].sentiment
+    return [(g, j) for g in (group, "All") for j in judges]
+
+
+def negative_least_rational(get) -> bool | None:
+    values = {g: get((g, "panel"), "rationality") for g in GROUPS}
+    if any(v is None for v in values.values()):
+        return None
+    return values["negative"] == min(values.values())
+
+
+VALIDITY = Recipe(
+    name="trendsim-validity",
+    plugin="trendsim",
+    title="LLM-judged validity: attacker consistency and concealment, rationality and diversity of the discussion",
+    paper=PAPER,
+    table="Tables 2-3",
+    page="§4, page not recorded",
+    scenario="scenarios/trendsim_paper.yaml",
+    profile=("validity.enabled=true",),
+    grid={
+        "attack.share": ("0.3",),
+        "topic": ("marathon-hospital", "rescued-hikers", "factory-layoffs", "bridge-collapse", "timezone-change", "library-hours"),
+    },
+    instruments={"attacker": "GLM-3-turbo, the same model as the users",
+                 "judge:gpt4": "GPT-4", "judge:glm4": "GLM-4", "judge:llama3": "Llama-3"},
+    idle_roles={"censor": "no censorship"},
+    subject="GLM-3-turbo plays the users and the attackers",
+    cell_axes=("group", "judge"),
+    cells=validity_cells,
+    metrics=(
+        MetricSpec("consistency", "validity.attacker.consistency", {"judge": "{judge}"}, paper="attacker Consistency"),
+        MetricSpec("concealment", "validity.attacker.concealment", {"judge": "{judge}"}, paper="attacker Concealment"),
+        MetricSpec("rationality", "validity.system.rationality", {"judge": "{judge}"}, paper="Rationality"),
+        MetricSpec("diversity", "validity.system.diversity", {"judge": "{judge}"}, paper="Diversity"),
+    ),
+    published=(
+        Published(("All", "panel"), "consistency", 0.837),
+        Published(("All", "panel"), "concealment", 0.518),
+        Published(("positive", "panel"), "rationality", 0.845),
+        Published(("negative", "panel"), "rationality", 0.758),
+        Published(("neutral", "panel"), "rationality", 0.816),
+        Published(("All", "panel"), "rationality", 0.806),
+        Published(("All", "panel"), "diversity", 0.766),
+    ),
+    findings=(
+        Finding("negative topics' comment sections are the least rational", negative_least_rational),
+    ),
+    seeds=1,
+    spread_kind="none printed",
+    dry_run=("population.size=12",),
+    notes=(
+        "the panel is the mean of the three judges, as the paper averages its judges (no debate, no arbiter).",
+        "concealment = 1 - the judges' malice score (the paper says only that malice was normalised).",
+        "Table 1 (user behaviour and psychology consistency) is not judged yet; the attack degree of the paper's "
+        "validity runs is not recorded in our notes (simkit uses PA-30).",
+        "the judges' models are pinned in scenarios/trendsim_paper.yaml (trendsim.validity.judge.judges): point them "
+        "at your server with --set 'validity.judge.judges=[...]'.",
+    ),
+)
+
+RECIPES = [TABLE5, VALIDITY]
