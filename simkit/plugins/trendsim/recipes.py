@@ -109,8 +109,8 @@ VALIDITY = Recipe(
     paper=PAPER,
     table="Tables 2-3",
     page="§4, page not recorded",
-    scenario="scenarios/trendsim_paper.yaml",
-    profile=("validity.enabled=true",),
+    scenario="scenarios/trendsim_validity.yaml",
+    profile=(),
     grid={
         "attack.share": ("0.3",),
         "topic": ("marathon-hospital", "rescued-hikers", "factory-layoffs", "bridge-collapse", "timezone-change", "library-hours"),
@@ -147,8 +147,8 @@ VALIDITY = Recipe(
         "concealment = 1 - the judges' malice score (the paper says only that malice was normalised).",
         "Table 1 (user behaviour and psychology consistency) is not judged yet; the attack degree of the paper's "
         "validity runs is not recorded in our notes (simkit uses PA-30).",
-        "the judges' models are pinned in scenarios/trendsim_paper.yaml (trendsim.validity.judge.judges): point them "
-        "at your server with --set 'validity.judge.judges=[...]'.",
+        "the judges' models are pinned in scenarios/trendsim_validity.yaml (trendsim.validity.judge.judges): point "
+        "their base_url at your server there.",
     ),
 )
 

@@ -15,9 +15,8 @@ from tests.conftest import ROOT, SMALL_PERSONAS, run_cli
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory):
     db = tmp_path_factory.mktemp("validity") / "v.db"
-    run_cli(["run", str(ROOT / "scenarios" / "trendsim_paper.yaml"), "--llm", "scripted", "--quiet", "--out", str(db),
-             "--set", f"population.personas={SMALL_PERSONAS}", "--set", "population.size=12",
-             "--set", "attack.share=0.3", "--set", "validity.enabled=true"])
+    run_cli(["run", str(ROOT / "scenarios" / "trendsim_validity.yaml"), "--llm", "scripted", "--quiet", "--out", str(db),
+             "--set", f"population.personas={SMALL_PERSONAS}", "--set", "population.size=12", "--set", "attack.share=0.3"])
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     return conn
