@@ -362,8 +362,8 @@ def doctor(model, threads, extra_buffers) -> None:
 def _add_feature_commands() -> None:
     import importlib
 
-    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"),
-                        ("simkit.reproduce.cli", "reproduce")):
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"), ("simkit.plugins.cdi.cli", "cdi"),
+                         ("simkit.reproduce.cli", "reproduce")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
