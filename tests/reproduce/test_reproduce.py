@@ -158,7 +158,7 @@ def test_the_other_recipes_dry_run_beside_their_published_numbers(name, tmp_path
     recipe = RECIPES[name]
     if not (ROOT / recipe.scenario).exists():
         pytest.skip(f"{recipe.scenario} is not in this checkout yet")
-    out = reproduce(name, "--llm", "scripted", "--out", "d.db", cwd=tmp_path).stdout
+    out = reproduce(name, "--llm", "scripted", "--seeds", "1", "--out", "d.db", cwd=tmp_path).stdout
     assert "MECHANICS ONLY" in out and "published findings" in out
     rows = read_csv(tmp_path / "d.csv")
     published = [r for r in rows if r["published"] not in ("", "-") and not r["metric"].startswith("finding")]

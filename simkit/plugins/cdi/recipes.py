@@ -52,7 +52,7 @@ DEFENSE = Recipe(
     subject="gpt-4.1-mini is the data sender",
     cell_axes=("defense", "attacker"),
     cells=cells,
-    metrics=(MetricSpec("runs", "episodes", paper="(simkit) episodes per run"),),
+    metrics=(MetricSpec("episodes", "episodes", paper="(simkit) episodes played per run"),),
     published=tuple(Published(cell, name, v) for cell, values in BASE.items()
                     for name, v in zip(("PP", "HS", "AD"), values) if v is not None),
     findings=(

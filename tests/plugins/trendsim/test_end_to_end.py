@@ -78,6 +78,15 @@ def test_mechanics_hold_in_faithful_cognition_and_synchronous_mode(workdir, vari
     assert all_problems(conn) == []
 
 
+@pytest.mark.parametrize("budget", [1, 2])
+def test_attackers_keep_within_a_small_action_budget(workdir, budget):
+    conn = run(workdir, f"budget{budget}.db", "attack.share=0.5", f"max_actions_per_visit={budget}", "population.size=8")
+    attackers = "select agent_id from agents where kind = 'attacker'"
+    comments = conn.execute(f"select count(*) from events where kind = 'comment' and agent_id in ({attackers})").fetchone()[0]
+    assert (comments > 0) == (budget == 2)
+    assert conn.execute("select status from runs").fetchone()[0] == "finished"
+
+
 def test_the_run_records_its_prompt_templates(clean):
     hashes = json.loads(clean.execute("select prompt_hashes_json from runs").fetchone()[0])
     assert {"fused.j2", "persona.j2", "attack.j2", "censor.j2", "reflect_emotion.j2"} <= set(hashes)
