@@ -4,8 +4,10 @@ without a recorded answer is an error) and check the printed comparison.
 
 File layout, one JSON object per line: a header (`"kind": "header"`: recipe, the command's
 arguments, the models, simkit version, a label saying what the recording is and is not),
-then one `"kind": "answer"` line per distinct request (its cache key, the answer text,
-tool calls, token counts), then one `"kind": "row"` line per comparison row as printed.
+then one `"kind": "answer"` line per distinct request of each run (the run's position in
+the plan, its cache key, the answer text, tool calls, token counts), then one `"kind":
+"row"` line per comparison row as printed. Answers are kept per run: a model may answer
+the same request differently in two runs (the embedded model does, with its prompt cache).
 """
 
 from __future__ import annotations
@@ -63,11 +65,11 @@ class ReplaySimulation(Simulation):
 def write_record(path: Path, reader, run_ids: list[str], header: dict, rows: list[dict]) -> int:
     """Store the answers of `run_ids` and the comparison rows. Returns the number of answers."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    seen: set[str] = set()
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         fh.write(json.dumps({"kind": "header", "simkit_version": simkit.__version__, **header}, ensure_ascii=False) + "\n")
-        for run_id in run_ids:
+        for index, run_id in enumerate(run_ids):
+            seen: set[str] = set()
             for key, response, t_in, t_out in reader.db.execute(
                 "select request_hash, response_json, tokens_in, tokens_out from llm_calls where run_id = ? order by tick, seq",
                 [run_id],
@@ -76,7 +78,7 @@ def write_record(path: Path, reader, run_ids: list[str], header: dict, rows: lis
                     continue
                 seen.add(key)
                 answer = json.loads(response)
-                fh.write(json.dumps({"kind": "answer", "key": key, "text": answer["text"],
+                fh.write(json.dumps({"kind": "answer", "run": index, "key": key, "text": answer["text"],
                                      "tool_calls": answer.get("tool_calls") or [], "tokens_in": t_in, "tokens_out": t_out},
                                     ensure_ascii=False) + "\n")
                 n += 1
@@ -85,10 +87,10 @@ def write_record(path: Path, reader, run_ids: list[str], header: dict, rows: lis
     return n
 
 
-def read_record(path: Path) -> tuple[dict, dict[str, dict], list[dict]]:
-    """(header, cache key -> answer, comparison rows) of a record file."""
+def read_record(path: Path) -> tuple[dict, dict[int, dict[str, dict]], list[dict]]:
+    """(header, run position -> cache key -> answer, comparison rows) of a record file."""
     header: dict = {}
-    answers: dict[str, dict] = {}
+    answers: dict[int, dict[str, dict]] = {}
     rows: list[dict] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -98,7 +100,7 @@ def read_record(path: Path) -> tuple[dict, dict[str, dict], list[dict]]:
         if kind == "header":
             header = item
         elif kind == "answer":
-            answers[item.pop("key")] = item
+            answers.setdefault(item.pop("run"), {})[item.pop("key")] = item
         elif kind == "row":
             rows.append(item)
     return header, answers, rows

@@ -18,12 +18,14 @@ Say = Callable[[str, PointResult], None]
 
 
 def run_plan(plan: Plan, *, jobs: int = 1, execute=None, say: Say = lambda *_: None,
-             answers: dict[str, dict] | None = None) -> list[str]:
+             answers: dict[int, dict[str, dict]] | None = None) -> list[str]:
     """Run every point; return the run ids in grid order. Raises when a point failed."""
     results: dict[str, PointResult] = {}
     if answers is not None:
-        for point in plan.points:
-            results[point.key] = _replay_point(point, answers)
+        if len(answers) != len(plan.points):
+            raise SimkitError(f"the record holds {len(answers)} runs, the plan {len(plan.points)}: not a record of this grid")
+        for i, point in enumerate(plan.points):
+            results[point.key] = _replay_point(point, answers.get(i, {}))
             say("done", results[point.key])
     elif jobs > 1:
         results = Driver(plan.db, retries=1, say=say).run(plan.points, "process", jobs)
