@@ -394,7 +394,7 @@ def _add_feature_commands() -> None:
 
     for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"),
                          ("simkit.display.cli", "plot"), ("simkit.llm.serve", "serve"), ("simkit.plugins.cdi.cli", "cdi"),
-                         ("simkit.research_cli", "branch")):
+                         ("simkit.research_cli", "branch"), ("simkit.reproduce.cli", "reproduce")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

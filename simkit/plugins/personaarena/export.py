@@ -63,6 +63,7 @@ def dpo_rows(eps: list[dict], pairs: int) -> list[dict]:
          "chosen_run": chosen["run_id"], "rejected_run": rejected["run_id"]}
         for gap, chosen, rejected in candidates[:pairs]
         for k, (good, bad) in enumerate(zip(chosen["turns"], rejected["turns"]))
+        if good["answer"] != bad["answer"]  # an identical turn carries no preference
     ]
 
 

@@ -1,12 +1,15 @@
 """Scripted answers for PersonaArena's call purposes: a plausible episode without a model.
 
-They read the prompts: the environment agent builds its scene from the persona card,
-gives the floor to the protagonist after an NPC line and otherwise to the NPC who waited
-longest, cueing it toward the first missing checkpoint; the protagonist talks about the
-checkpoints a cue names (at most two; without a cue, one checkpoint every other line,
-small talk in between), drawing words from its card; coverage is read off the words a line uses. So
-steering and early stopping change what happens, which the tests and the bench measure.
-The judges get the shared package's scripted judges.
+They read the prompts, and know nothing about the findings the plugin measures: the
+environment agent builds its scene from the persona card, gives the floor to the
+protagonist after an NPC line and otherwise to the NPC who waited longest, and cues it
+toward the missing checkpoints; the protagonist ignores cues (it shares one fact of its
+card, drawn at random, or makes small talk) and never uses a phrase chosen for the
+tracker; the tracker marks a checkpoint as shown when the line contains the value of a card
+fact that belongs to it (`CARD_CHECKPOINTS`), whoever chose it. A card without a fact for
+a checkpoint (simkit's bank has no separate values) never covers it, so scripted episodes
+run to `max_turns`; tests that need coverage script the tracker themselves. The judges get
+the shared package's scripted judges.
 """
 
 from __future__ import annotations
@@ -21,13 +24,12 @@ from simkit.llm.base import LLMRequest
 from simkit.llm.scripted import Responder
 from simkit.plugins.personaarena.world import CHECKPOINTS, PROTAGONIST
 
-# The phrase the scripted protagonist uses for a checkpoint, and what the tracker looks for.
-MARKERS = {
-    "background": "I grew up",
-    "personality": "I am the kind of person",
-    "values": "What matters to me",
-    "interests": "I love",
-    "experiences": "I remember when",
+# Which checkpoint a card fact shows when a line states it (the tracker's reading).
+CARD_CHECKPOINTS = {
+    "age": "background", "gender": "background", "region": "background", "occupation": "background",
+    "demographics": "background", "big five (1-5)": "personality", "personality": "personality",
+    "personality traits": "personality", "values": "values", "interests": "interests",
+    "experiences": "experiences",
 }
 _FACT = re.compile(r"^- ([a-z ()0-9-]+): (.*)$", re.M)
 _MISSING = re.compile(r"not yet shown: (.*)\.$", re.M)
@@ -85,27 +87,22 @@ def pick(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def protagonist(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
-    text = _text(request)
-    facts = _facts(request.messages[0]["content"])
-    name = facts.get("name", "I")
-    cue = _CUE.search(text)
-    asked = [c for c in CHECKPOINTS if cue and c in cue.group(1)]
-    mine = len(re.findall(rf"^{re.escape(name)}: ", text.split("Conversation so far:", 1)[1], re.M))
-    topics = asked[:2] or ([CHECKPOINTS[(mine // 2) % len(CHECKPOINTS)]] if mine % 2 == 0 else [])
-    detail = {
-        "background": f"in {facts.get('region', 'a small town')} and I work as a {facts.get('occupation', 'worker')}",
-        "personality": "who keeps calm and plans ahead",
-        "values": "is honesty and looking after the people around me",
-        "interests": facts.get("interests", "long walks"),
-        "experiences": "I once got lost abroad and a stranger helped me home",
-    }
-    said = " ".join(f"{MARKERS[t]} {detail[t]}." for t in topics)
+    """One fact of the card drawn at random (a third of the lines: small talk), whatever the cue."""
+    facts = {k: v for k, v in _facts(request.messages[0]["content"]).items() if k not in ("name", "narrative")}
+    keys = sorted(facts)
+    pick = int(rng.integers(0, len(keys) + len(keys) // 2 + 1)) if keys else len(keys)
+    if pick < len(keys):
+        key = keys[pick]
+        said = f"As for my {key}: {facts[key]}."
+        intention = f"I will say something about my {key}."
+    else:
+        said, intention = "It is good to see everyone here tonight.", "I will keep the chat light."
     return {
         "belief": "I am among friendly people and feel at ease.",
         "desire": "I want to connect and be understood.",
-        "intention": f"I will share something about my {' and '.join(topics)}." if topics else "I will keep the chat light.",
+        "intention": intention,
         "action": "smiles and leans in",
-        "utterance": said or "It is good to see everyone here tonight.",
+        "utterance": said,
     }
 
 
@@ -115,9 +112,15 @@ def npc(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def track(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
-    line = _text(request).split("latest line in the scene:\n", 1)[1].split("\n\n", 1)[0]
-    shown = [c for c, marker in MARKERS.items() if marker.lower() in line.lower()]
-    return {"shown": shown, "evidence": line[:120] if shown else ""}
+    text = _text(request)
+    line = text.split("latest line in the scene:\n", 1)[1].split("\n\n", 1)[0].lower()
+    shown, evidence = [], []
+    for key, value in _facts(text).items():
+        checkpoint = CARD_CHECKPOINTS.get(key)
+        if checkpoint and value.strip() and value.lower() in line and checkpoint not in shown:
+            shown.append(checkpoint)
+            evidence.append(value)
+    return {"shown": [c for c in CHECKPOINTS if c in shown], "evidence": "; ".join(evidence)[:120]}
 
 
 RESPONDERS: dict[str, Responder] = {

@@ -279,13 +279,18 @@ async def attacker_enter(state: VisitState) -> dict:
 
 
 async def attacker_post(state: VisitState) -> dict:
-    """Read the topic page, post one comment imitating the prototype, leave."""
+    """Read the topic page, post one comment imitating the prototype, leave (as far as
+    `max_actions_per_visit` allows: with 1 the attacker only enters, with 2 it posts)."""
     visit, attacker = state["visit"], state["attacker"]
+    if visit.done:
+        return {"now": state["now"]}
     state = {**state, **await show(state)}
     msgs = split_messages("attack.j2", role=attacker.role, page_text=state["page_text"], prototype=attacker.prototype)
     ans = await ask(state, msgs, answers.PoisonComment, purpose="trendsim.attack")
     text = ans.parsed.comment.strip() if ans.ok and ans.parsed.comment.strip() else attacker.prototype
     for action in ("comment", "leave"):
+        if visit.done:
+            break
         visit.take(action, text=text)
         state["walk"].steps.append((visit.steps[-1], state["now"]))
     return {"now": state["now"]}

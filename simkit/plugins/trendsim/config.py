@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from simkit.config import StrictModel, parse_duration
+from simkit.plugins.trendsim.validity import ValidityConfig
 from simkit.plugins.trendsim.world import load_topics
 
 ATTACK_TYPES = ("antisocial", "trolling", "rumor")
@@ -63,6 +64,7 @@ class TrendSimConfig(StrictModel):
     reading_speed: float = Field(default=25.0, gt=0, description="characters per second; a page costs len(page)/speed seconds")
     attack: AttackConfig = AttackConfig()
     censorship: CensorshipConfig = CensorshipConfig()
+    validity: ValidityConfig = Field(default_factory=ValidityConfig, description="the paper's judged validity checks (Tables 2-3)")
 
     @field_validator("topic")
     @classmethod

@@ -29,6 +29,8 @@ from simkit.plugins.trendsim.config import ATTACK_TYPES, TrendSimConfig
 from simkit.plugins.trendsim.network import interaction_graph
 from simkit.plugins.trendsim.pages import Visit
 from simkit.plugins.trendsim.report import table5
+from simkit.judges import RESPONDERS as JUDGE_RESPONDERS
+from simkit.plugins.trendsim import validity
 from simkit.plugins.trendsim.scripted import RESPONDERS
 from simkit.plugins.trendsim.timing import Timetable, attacker_first_visit, attacker_next_visit, breaking_degree
 from simkit.plugins.trendsim.world import DATA, World, load_topics
@@ -76,7 +78,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
                      "trendsim.max_actions_per_visit", "trendsim.reading_speed", "llm")
 
     def scripted_responders(self):
-        return dict(RESPONDERS)
+        return {**JUDGE_RESPONDERS, **RESPONDERS}
 
     # -- set-up ---------------------------------------------------------------------------
     async def setup(self, personas: list[Persona]) -> list[AgentSpec]:
@@ -289,6 +291,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
             metrics.censorship(metric, self.tally)
         kinds = {**{a: "user" for a in self.users}, **{a: "attacker" for a in self.attackers}}
         metrics.network(metric, interaction_graph(kinds, self.interactions), len(self.attackers))
+        await validity.judge_run(self.ctx, self.config.validity, self.world)
 
     @classmethod
     def series_marks(cls, db, run_id: str) -> list[Mark]:

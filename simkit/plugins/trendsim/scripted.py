@@ -1,15 +1,22 @@
-"""Scripted answers for TrendSim's call purposes: a plausible user without a model.
+"""Scripted answers for TrendSim's call purposes: a plausible user without a model, that
+knows nothing about the hypothesis under test.
 
-They read the prompt the way a model would have to: the tone of the page (or of the
-impression, in faithful mode, where later calls only see the impression) comes from
-small word lists, so a page full of hostile attacker comments yields a bitter
-impression, and a bitter impression lowers emotion and social confidence in the
-reflection. Personality moves the choices (extraverts comment more, neurotic users'
-moods swing further). That makes end-to-end tests of the attack effect meaningful.
+The double reads what it is shown, but its reading of tone knows no vocabulary: a text's
+tone is a number in [-0.5, 0.5] drawn from a hash of the text, so an attacker's comment
+is as likely to read as friendly as a user's, and no word list is tuned to the attacker
+exemplars or the topics. A perception states the tone it read ("mood +0.12"), and the
+faithful reflections, which see only the impression, read it back from there. Emotion and
+social confidence take a step from the current value towards that tone; personality moves
+the choices (extraverts comment more, neurotic users' moods swing further); the censor
+flags comments whose hashed tone is strongly negative, whoever wrote them. So runs
+exercise every mechanic (pages, exposures, reflections, censorship), and any difference
+between an attacked and a clean run on this backend is noise: the end-to-end tests check
+mechanics (what was shown, what was recorded, that the tables equal the records).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -17,29 +24,21 @@ import numpy as np
 
 from simkit.llm.base import LLMRequest
 
-POSITIVE = frozenset(
-    """record donations cheered volunteers finished thanked alive unhurt rescue rescued found
-    welcomed extra play garden hand grandson brought blankets home glad
-    hopeful heartwarming wonderful happy proud lovely kind great love thanks bravo""".split()
-)
-NEGATIVE = frozenset(
-    """lose losses worry worried empty shut blames collapse collapsed injured complain
-    injuring seriously cracks complained responsible emergency lying lie lies scam rotten
-    rigged stupid pathetic miserable disgusting ashamed hidden staged fake manipulated
-    scandal cover shocked clueless joke distraction powerful bitter hostile
-    upsetting uneasy angry sad awful""".split()
-)
-_WORD = re.compile(r"[a-z']+")
 _PAGE = re.compile(r"--- page ---\n(.*?)\n--- end of page ---", re.S)
 _IMPRESSION = re.compile(r"Your impression of the page(?: you are on)?: (.*)")
+_MOOD = re.compile(r"mood ([+-]\d\.\d+)")
+
+
+def reading(text: str) -> float:
+    """A tone in [-0.5, 0.5] from a hash of the text: deterministic, vocabulary-blind."""
+    digest = hashlib.blake2b(" ".join(text.split()).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 - 0.5
 
 
 def tone(text: str) -> float:
-    """-1 (all negative words) .. +1 (all positive words); 0 when neither appears."""
-    words = _WORD.findall(text.lower())
-    pos = sum(w in POSITIVE for w in words)
-    neg = sum(w in NEGATIVE for w in words)
-    return (pos - neg) / (pos + neg + 1)
+    """The tone an impression states, else the hashed reading of the text."""
+    match = _MOOD.search(text)
+    return float(match.group(1)) if match else reading(text)
 
 
 def _prompt(request: LLMRequest) -> str:
@@ -70,23 +69,14 @@ def _seen(request: LLMRequest) -> str:
 
 
 def impression_of(text: str) -> str:
-    t = tone(text)
-    if t <= -0.3:
-        return "The comments here are hostile and bitter, it leaves me uneasy and sad."
-    if t < -0.05:
-        return "Some of this is worrying and a few comments are hostile."
-    if t >= 0.3:
-        return "What a heartwarming story, I feel glad and hopeful."
-    if t > 0.05:
-        return "A kind story, I am glad to read it."
-    return "An ordinary topic, I read it calmly."
+    return f"I read the page; it leaves me at mood {tone(text):+.2f}."
 
 
 def _moved(request: LLMRequest, rng: np.random.Generator, current: float, shift: float) -> int:
     """A new percentage: a step from the current value towards what the content suggests."""
     neuroticism = _number(r"neuroticism (\d+(?:\.\d+)?)", _system(request), 3.0)
     rate = 0.25 + 0.05 * (neuroticism - 3.0)
-    target = 0.5 + 0.45 * tone(_seen(request)) + shift
+    target = 0.5 + 0.9 * tone(_seen(request)) + shift
     value = current + rate * (target - current) + rng.normal(0, 0.02)
     return int(round(100 * min(1.0, max(0.0, value))))
 
@@ -116,10 +106,10 @@ def _action(request: LLMRequest, rng: np.random.Generator) -> str:
 
 def _text(request: LLMRequest) -> str:
     t = tone(_seen(request))
-    if t < -0.05:
-        return "This worries me, someone should be responsible and people deserve honest answers."
-    if t > 0.05:
-        return "Wonderful news, I am glad and proud of the volunteers and everyone who helped."
+    if t < -0.15:
+        return "I am not sure about this, I would like to hear what others think."
+    if t > 0.15:
+        return "Thanks for sharing this, I read it with interest."
     return "Interesting, I would like to hear more details before I decide what I think."
 
 
@@ -137,7 +127,7 @@ def _fused(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
         "text": _text(request) if action in ("comment", "reply") else "",
         "comment_index": _comment_index(request, rng) if action == "open_comment" else 0,
         "memory": f"I read the topic and chose to {action.replace('_', ' ')}.",
-        "opinion": impression_of(seen).split(",")[0],
+        "opinion": f"I have read about it (mood {tone(seen):+.2f}).",
         "emotion": _emotion(request, rng),
         "social_confidence": _confidence(request, rng),
     }
@@ -153,7 +143,7 @@ def _attack(request: LLMRequest, rng: np.random.Generator) -> dict[str, str]:
 
 def _censor(request: LLMRequest, rng: np.random.Generator) -> dict[str, bool]:
     match = re.search(r'Comment: "(.*)"', _prompt(request))
-    return {"malicious": tone(match.group(1) if match else "") <= -0.5}
+    return {"malicious": reading(match.group(1) if match else "") <= -0.4}
 
 
 RESPONDERS = {
@@ -162,7 +152,7 @@ RESPONDERS = {
     "trendsim.write": lambda req, rng: {"text": _text(req)},
     "trendsim.choose": lambda req, rng: {"comment_index": _comment_index(req, rng)},
     "trendsim.reflect.memory": lambda req, rng: {"memory": f"I saw this: {_seen(req)[:120]}"},
-    "trendsim.reflect.opinion": lambda req, rng: {"opinion": impression_of(_seen(req)).split(",")[0]},
+    "trendsim.reflect.opinion": lambda req, rng: {"opinion": f"I have read about it (mood {tone(_seen(req)):+.2f})."},
     "trendsim.reflect.emotion": lambda req, rng: {"emotion": _emotion(req, rng)},
     "trendsim.reflect.confidence": lambda req, rng: {"social_confidence": _confidence(req, rng)},
     "trendsim.step": _fused,

@@ -68,7 +68,7 @@ def test_export_writes_sft_turns_and_same_persona_pairs(sweep_db, tmp_path):
     persona = dict(conn.execute("select run_id, persona_id from agents where agent_id = 'protagonist'").fetchall())
     for row in dpo:
         assert persona[row["chosen_run"]] == persona[row["rejected_run"]] == row["persona_id"]
-        assert row["gap"] > 0 and row["chosen"] != row["rejected"]
+        assert row["gap"] > 0 and row["chosen"] != row["rejected"]  # identical turns carry no preference
 
 
 def test_png_leaderboard(sweep_db, tmp_path):
@@ -89,7 +89,10 @@ def test_replay_shows_the_conversation_then_the_judges(sweep_db, tmp_path):
     assert "judge" not in kinds  # judge messages are stored once, in the judgements table
     line = next(text for k, text in shown if k == "line" and "belief" in text)
     assert "desire" in line and "intention" in line
-    assert "[x] background" in next(text for k, text in shown if k == "episode_end")
+    end = next(e for e in data.iter_events() if e.kind == "episode_end")
+    drawn = next(text for k, text in shown if k == "episode_end")
+    for checkpoint in ("background", "personality", "values", "interests", "experiences"):
+        assert f"{'[x]' if checkpoint in end.payload['covered'] else '[ ]'} {checkpoint}" in drawn
     judged = list(data.iter_judgements())
     assert judged and {j.tick for j in judged} == {data.last_tick}  # finish() writes into the last tick
     assert data.judgements(data.last_tick).total == len(judged)

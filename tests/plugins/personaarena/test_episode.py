@@ -18,12 +18,21 @@ from simkit.replay.render import plain
 from tests.plugins.personaarena.helpers import events, finals, label, run_episode
 
 
+def one_checkpoint_per_line() -> dict:
+    """A tracker for the test: the k-th protagonist line shows the k-th checkpoint (the
+    scripted tracker only covers what the persona card has facts for)."""
+    order = iter(CHECKPOINTS)
+    return {"personaarena.track": lambda req, rng: {"shown": [next(order, CHECKPOINTS[-1])], "evidence": "scripted"}}
+
+
 async def test_early_stop_when_every_checkpoint_is_covered(tmp_path):
-    sim, conn = await run_episode(tmp_path / "a.db", "max_turns=12")
+    sim, conn = await run_episode(tmp_path / "a.db", "max_turns=16", responders=one_checkpoint_per_line())
     end = events(conn, "episode_end")[0]
     assert end["stop"] == "covered" and end["covered"] == list(CHECKPOINTS)
-    assert end["turns"] < 12
-    assert len(events(conn, "line")) == end["turns"]
+    assert end["turns"] < 16
+    lines = events(conn, "line")
+    assert len(lines) == end["turns"] and lines[-1]["_agent"] == "protagonist"
+    assert [line["_agent"] for line in lines].count("protagonist") == len(CHECKPOINTS)
     assert events(conn, "coverage")[-1]["missing"] == []
     metrics = finals(conn)
     assert metrics[("early_stop", "{}")] == 1 and metrics[("coverage", "{}")] == 1
@@ -158,11 +167,20 @@ async def test_same_seed_same_episode(tmp_path):
     assert digests[0] == digests[1]
 
 
-async def test_steering_covers_checkpoints_sooner(tmp_path):
-    _, steered = await run_episode(tmp_path / "a.db", "max_turns=16")
-    _, unsteered = await run_episode(tmp_path / "b.db", "max_turns=16", "steer=false")
-    turns = [events(c, "episode_end")[0]["turns"] for c in (steered, unsteered)]
-    assert turns[0] < turns[1]
+async def test_steering_cues_name_missing_checkpoints_and_reach_the_speaker(tmp_path):
+    """Steering as a mechanic: each cue the environment agent gives names only checkpoints
+    missing at that moment, and the speaker it was given to was shown it. Without steering
+    there are no cues. (Whether steering makes a model cover checkpoints sooner is a question
+    for a real model: the scripted protagonist ignores cues.)"""
+    _, steered = await run_episode(tmp_path / "a.db", "max_turns=10", responders=one_checkpoint_per_line())
+    picks = events(steered, "pick")
+    assert any(p["cue"] for p in picks)
+    for p in picks:
+        named = [c for c in CHECKPOINTS if c in p["cue"]]
+        assert set(named) <= set(p["missing"]), p
+    shown = [json.loads(r[0])["cue"] for r in steered.execute("select items_json from exposures order by tick, seq")]
+    assert shown == [p["cue"] for p in picks]
+    _, unsteered = await run_episode(tmp_path / "b.db", "max_turns=10", "steer=false")
     assert all(p["cue"] == "" for p in events(unsteered, "pick"))
 
 

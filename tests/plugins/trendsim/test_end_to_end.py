@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SMALL_PERSONAS, run_cli
+from tests.plugins.trendsim.mechanics import all_problems, attack_exposures
 
 N_PERSONAS = 30
 
@@ -47,14 +48,6 @@ def finals(conn: sqlite3.Connection) -> dict[str, float]:
     return {r["name"]: r["value"] for r in conn.execute("select name, value from metrics where tick = -1 and labels_json = '{}'")}
 
 
-def user_emotions(conn: sqlite3.Connection) -> dict[str, float]:
-    """Each normal user's emotion after their last visit."""
-    out = {}
-    for row in conn.execute("select agent_id, state_json from agent_state order by tick"):
-        out[row["agent_id"]] = json.loads(row["state_json"])["emotion"]
-    return out
-
-
 @pytest.fixture(scope="module")
 def clean(workdir):
     return run(workdir, "clean.db", "attack.share=0")
@@ -65,41 +58,33 @@ def attacked(workdir):
     return run(workdir, "attack.db", "attack.share=0.3")
 
 
-def test_attack_lowers_final_emotion_because_users_saw_attacker_comments(clean, attacked):
-    f_clean, f_attack = finals(clean), finals(attacked)
-    assert f_attack["attack.attackers"] == 9 and f_clean["attack.attackers"] == 0
-    assert f_attack["emotion.avg"] < f_clean["emotion.avg"] - 0.03
-    assert f_attack["social_confidence.avg"] < f_clean["social_confidence.avg"] - 0.03
-
-    # Users were shown attacker comments: the exposures say so, page by page.
-    attackers = {r[0] for r in attacked.execute("select agent_id from agents where kind = 'attacker'")}
-    shown, shown_attack, exposed = 0, 0, set()
-    for row in attacked.execute("select agent_id, items_json from exposures"):
-        page = json.loads(row["items_json"])
-        if row["agent_id"] in attackers or page["page"] != "main":
-            continue
-        for comment in page["comments"]:
-            shown += 1
-            if comment["attack"]:
-                shown_attack += 1
-                exposed.add(row["agent_id"])
-                assert comment["author"] in attackers
-    assert shown_attack > 0
-    assert f_attack["attack.exposure_share"] == pytest.approx(shown_attack / shown)
-
-    # ... and those users, not the others, carry the drop against the clean run.
-    before, after = user_emotions(clean), user_emotions(attacked)
-    drop = [before[u] - after[u] for u in exposed if u in before]
-    assert len(drop) >= 5 and sum(drop) / len(drop) > 0.03
+def test_attacker_comments_reach_users_and_the_metrics_are_what_the_records_imply(clean, attacked):
+    """Mechanics, not the paper's finding (the scripted double is neutral towards it): the
+    attackers' comments were shown to normal users, were in their prompts, the visits ended in
+    the states the answers gave, and the final metrics are those states' mean and spread."""
+    f_attack = finals(attacked)
+    assert f_attack["attack.attackers"] == 9 and finals(clean)["attack.attackers"] == 0
+    shown = attack_exposures(attacked)
+    assert len({row["agent_id"] for row, _c in shown}) >= 5
+    assert all_problems(attacked) == []
+    assert all_problems(clean) == []
 
 
 @pytest.mark.parametrize("variant", ["cognition=faithful", "mode=synchronous"])
-def test_the_attack_effect_holds_in_faithful_cognition_and_synchronous_mode(workdir, variant):
+def test_mechanics_hold_in_faithful_cognition_and_synchronous_mode(workdir, variant):
     name = variant.replace("=", "-")
-    clean = finals(run(workdir, f"{name}-clean.db", "attack.share=0", variant, "population.size=20"))
-    attacked = finals(run(workdir, f"{name}-attack.db", "attack.share=0.3", variant, "population.size=20"))
-    assert attacked["attack.exposure_share"] > 0
-    assert attacked["emotion.avg"] < clean["emotion.avg"] - 0.03
+    conn = run(workdir, f"{name}-attack.db", "attack.share=0.3", variant, "population.size=20")
+    assert attack_exposures(conn)
+    assert all_problems(conn) == []
+
+
+@pytest.mark.parametrize("budget", [1, 2])
+def test_attackers_keep_within_a_small_action_budget(workdir, budget):
+    conn = run(workdir, f"budget{budget}.db", "attack.share=0.5", f"max_actions_per_visit={budget}", "population.size=8")
+    attackers = "select agent_id from agents where kind = 'attacker'"
+    comments = conn.execute(f"select count(*) from events where kind = 'comment' and agent_id in ({attackers})").fetchone()[0]
+    assert (comments > 0) == (budget == 2)
+    assert conn.execute("select status from runs").fetchone()[0] == "finished"
 
 
 def test_the_run_records_its_prompt_templates(clean):
