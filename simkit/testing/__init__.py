@@ -72,7 +72,7 @@ UNPARSEABLE = "<<unparseable answer>>"
 class _Unparseable(dict):
     """Responders that answer every purpose with text no schema accepts."""
 
-    def get(self, _purpose, _default=None):  # type: ignore[override]
+    def get(self, _purpose, _default=None):
         return lambda _request, _rng: UNPARSEABLE
 
 
@@ -146,8 +146,10 @@ class PluginCheck:
         db = self._db(name)
         sim = _simulation(self.scenario, db, self.sets)
         if unparseable:
+            from simkit.llm.scripted import ScriptedBackend
+
             for backend in sim.ctx.llms.backends():
-                if getattr(backend, "name", "") == "scripted":
+                if isinstance(backend, ScriptedBackend):
                     backend.responders = _Unparseable()
         result = asyncio.run(sim.run())
         status, last = _status(db, result.run_id)

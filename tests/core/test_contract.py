@@ -199,3 +199,22 @@ async def test_judgements_keep_text_and_labels_and_unknown_metrics_stay_null(mon
 
 def test_plugin_config_type_comes_from_the_generic_parameter():
     assert Stage.config_model is Empty and Genesis.config_model is Empty
+
+
+def test_the_run_context_offers_everything_plugin_context_declares():
+    """`PluginContext` is what a plugin author reads; the engine's `RunContext` must have all of
+    it (ctx.clock included), and the events handed to `activate` must have DueEvent's fields."""
+    from simkit.engine.scheduler import Scheduler
+    from simkit.plugins.base import DueEvent, PluginContext
+
+    ctx = ctx_for("synchronous", ticks=3)
+    declared = set(PluginContext.__annotations__) | {
+        n for n in vars(PluginContext) if not n.startswith("_")
+    }
+    missing = sorted(n for n in declared if not hasattr(ctx, n))
+    assert not missing, missing
+    assert ctx.clock.n_ticks == 3 and ctx.clock.start == T0
+    event = Scheduler().schedule(T0, "visit", "a1", n=1)
+    fields = {n for n in vars(DueEvent) if not n.startswith("_")}
+    assert fields == {"time", "kind", "agent_id", "payload"}
+    assert {n: getattr(event, n) for n in fields} == {"time": T0, "kind": "visit", "agent_id": "a1", "payload": {"n": 1}}
