@@ -251,3 +251,9 @@ def test_a_plugin_keeps_its_own_judges_when_a_scenario_sets_judge_keys():
     assert tuned.max_tokens == 1500 and tuned.critique_call and tuned.max_parse_retries == 3
     own = CharacterBoxConfig.model_validate({"judge": {"judges": [{"id": "x", "persona": "p"}]}}).judge
     assert [j.id for j in own.judges] == ["x"] and own.critique_call  # the rest still the plugin's
+
+
+def test_the_installed_example_plugin_carries_its_prompt_templates(townhall_site):
+    """pip install (not editable) keeps prompts/*.j2 only because the example's pyproject.toml
+    lists them as package data."""
+    assert sorted(p.name for p in (townhall_site / "simkit_townhall" / "prompts").glob("*.j2")) == ["speak.j2", "system.j2"]
