@@ -1,5 +1,5 @@
 """How far to trust the judges (spec §5.5): leniency per judge, Cronbach's alpha per metric
-group (CharacterBox Table 2), Pearson r against human labels (CharacterBox Table 3,
+group (CharacterBox Table 2), alpha of the judges as raters over items (`rater_alpha`), Pearson r against human labels (CharacterBox Table 3,
 PersonaArena's 0.683), Cohen's kappa of pairwise preferences (ChatEval).
 
 Scores come as long rows `{"item_id", "metric", "score"}` (plus `"judge_id"` for one
@@ -107,6 +107,28 @@ def group_alpha(rows: Iterable[Row], rubric: Sequence[Metric]) -> dict[str, floa
     for group, names in groups.items():
         complete = [[scores[name] for name in names] for scores in table.values() if all(n in scores for n in names)]
         out[group] = cronbach_alpha(np.array(complete).reshape(len(complete), len(names)))
+    return out
+
+
+def rater_alpha(rows: Iterable[Row]) -> dict[str, tuple[float | None, int]]:
+    """Judge reliability over items: Cronbach's alpha with the judges as raters (columns) and
+    the scored items as subjects (rows), pooled over all the items the rows hold (e.g. every
+    episode of a leaderboard). "overall" takes each (item, metric) cell as a subject; each
+    metric alone takes its items. Only cells every judge scored count. Returns name ->
+    (alpha or None when undefined, number of subjects)."""
+    cells: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for row in rows:
+        cells[(str(row["item_id"]), str(row["metric"]))][str(row["judge_id"])] = float(row["score"])
+    judges = sorted({j for by_judge in cells.values() for j in by_judge})
+    complete = {cell: [by_judge[j] for j in judges] for cell, by_judge in cells.items() if len(by_judge) == len(judges)}
+
+    def alpha(keys: list[tuple[str, str]]) -> tuple[float | None, int]:
+        matrix = np.array([complete[k] for k in keys]).reshape(len(keys), len(judges))
+        return cronbach_alpha(matrix), len(keys)
+
+    out = {"overall": alpha(sorted(complete))}
+    for metric in sorted({m for _, m in complete}):
+        out[metric] = alpha(sorted(k for k in complete if k[1] == metric))
     return out
 
 

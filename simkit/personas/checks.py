@@ -85,11 +85,13 @@ def consistency_problem(age: int, gender: str, narrative: str, meta: dict) -> st
 
 def rule_problems(draft, posts: list[str], meta: dict, min_chars: int, max_chars: int) -> str | None:
     """The first rule a draft breaks, or None if it passes all of them."""
-    text = " ".join([draft.name, draft.region, draft.occupation, draft.narrative])
+    facts = [fact for group in draft.facts.model_dump().values() for fact in group]
+    text = " ".join([draft.name, draft.region, draft.occupation, draft.narrative, *facts])
     return (
         identifier_problem(text, posts)
         or name_problem(draft.name)
         or length_problem(draft.narrative, min_chars, max_chars)
         or consistency_problem(draft.age, draft.gender, draft.narrative, meta)
         or verbatim_problem(draft.narrative, posts)
+        or next((p for p in (verbatim_problem(f, posts) for f in facts) if p), None)
     )

@@ -1,7 +1,9 @@
 """The generation pipeline: users' posts -> narrative persona -> quality filter -> Big Five.
 
 Per user, three structured LLM calls on any backend:
-1. `persona.narrative`: a narrative persona (name, demographics, interest groups, story);
+1. `persona.narrative`: a narrative persona (name, demographics, interest groups, story,
+   and 1-3 facts in each of the five groups: background, personality, values, interests,
+   experiences);
 2. `persona.judge`: a fidelity rating against the posts, plus the rule checks of `checks.py`;
 3. `persona.ipip`: the persona answers all 50 IPIP items in character, in one call, the
    items in an order shuffled per persona; answers are scored with the standard key, and
@@ -31,11 +33,24 @@ from simkit.agents.prompts import PromptLibrary
 from simkit.errors import UsageError
 from simkit.llm.client import LLMClient
 from simkit.personas import checks, ipip
-from simkit.personas.model import INTEREST_GROUPS, Demographics, Persona
+from simkit.personas.model import INTEREST_GROUPS, Demographics, Facts, Persona
 from simkit.personas.sources import SourceUser
 
 PROMPTS = PromptLibrary(Path(__file__).parent / "prompts")
 PROMPT_FILES = ("narrative.j2", "judge.j2", "ipip_system.j2", "ipip.j2")
+
+
+Statement = Annotated[str, Field(min_length=3, max_length=200)]
+
+
+class DraftFacts(BaseModel):
+    """The five fact groups (`simkit.personas.model.FACT_GROUPS`), 1-3 statements each."""
+
+    background: list[Statement] = Field(min_length=1, max_length=3)
+    personality: list[Statement] = Field(min_length=1, max_length=3)
+    values: list[Statement] = Field(min_length=1, max_length=3)
+    interests: list[Statement] = Field(min_length=1, max_length=3)
+    experiences: list[Statement] = Field(min_length=1, max_length=3)
 
 
 class NarrativeDraft(BaseModel):
@@ -46,6 +61,7 @@ class NarrativeDraft(BaseModel):
     occupation: str = Field(min_length=1, max_length=80)
     interests: list[Literal[INTEREST_GROUPS]] = Field(min_length=1, max_length=3)  # type: ignore[valid-type]
     narrative: str = Field(min_length=1, max_length=1600)
+    facts: DraftFacts
 
 
 FACT_FIELDS = ("age", "gender", "region", "occupation")
@@ -171,6 +187,7 @@ async def make_persona(client: LLMClient, user: SourceUser, opts: GenerateOption
         demographics=Demographics(age=draft.age, gender=draft.gender, region=draft.region, occupation=draft.occupation),
         interests=list(dict.fromkeys(draft.interests)),
         narrative=draft.narrative,
+        facts=Facts(**draft.facts.model_dump()),
         big_five=ipip.score(answers),
         quality=round((verdict.fidelity - 1) / 4, 3),
         provenance={

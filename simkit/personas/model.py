@@ -35,6 +35,26 @@ class BigFive(BaseModel):
         return tuple(getattr(self, t) for t in TRAITS)
 
 
+FACT_GROUPS = ("background", "personality", "values", "interests", "experiences")
+
+
+class Facts(BaseModel):
+    """Structured facts in the five groups PersonaArena's checkpoints are judged against
+    (the paper's persona facts: background, personality, values, interests, experiences),
+    each a few short statements."""
+
+    model_config = ConfigDict(extra="forbid")
+    background: list[str] = Field(default_factory=list)
+    personality: list[str] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    experiences: list[str] = Field(default_factory=list)
+
+    def missing(self) -> list[str]:
+        """The groups without a single statement."""
+        return [g for g in FACT_GROUPS if not getattr(self, g)]
+
+
 class Persona(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -43,6 +63,7 @@ class Persona(BaseModel):
     interests: list[str] = Field(default_factory=list)
     narrative: str = ""
     big_five: BigFive | None = None
+    facts: Facts = Field(default_factory=Facts)
     provenance: dict = Field(default_factory=dict)
     quality: float | None = Field(default=None, ge=0, le=1)
 

@@ -3,7 +3,8 @@
 Registered on a `ScriptedBackend` for tests and dry runs (`--llm scripted`). They read the
 prompts the pipeline really sends: the narrative responder reads the posts and the known
 facts, picks interest groups by topic words and describes the author's temperament from
-tone words; the IPIP responder reads that description back and answers each item (in the
+tone words, and states the five fact groups from the same cues (values and experiences from
+topic cues, e.g. a food-bank post gives "volunteered a shift at a food bank"); the IPIP responder reads that description back and answers each item (in the
 shuffled order it was asked) from the implied trait levels, with a little noise. So a
 persona whose posts worry a lot ends up with a high N score, as it should.
 """
@@ -52,6 +53,29 @@ HABITS = {  # a cue in the posts -> what the narrative says the author does
     "server": "tinkers with home servers", "debugging": "writes code", "printer": "is the family's IT help",
     "two-factor": "cares about online security", "battery": "repairs their own gadgets",
 }
+VALUES = {  # a cue in the posts -> a value the facts state
+    "food bank": "helping people who are struggling", "petition": "having a say in local decisions",
+    "meeting about": "a community that looks after itself", "no-spend": "living within their means",
+    "two-factor": "privacy and security online", "plan the week": "being prepared",
+    "friends over": "time with friends", "coached": "giving young people a chance", "helped": "being there for others",
+    "personal best": "steady self-improvement", "book club": "learning and good conversation",
+    "my routine": "routine and familiar things", "curiosity": "curiosity and new ideas", "rent": "fair housing",
+}
+GROUP_VALUES = {"entertainment": "enjoying life's small pleasures", "sports": "effort and fair play",
+                "lifestyle": "a comfortable, well-kept home life", "society": "fairness in their community",
+                "culture": "learning and ideas", "technology": "things that work well"}
+EXPERIENCES = {  # a cue in the posts -> something the facts say happened to the author
+    "10k": "trained for a 10k run", "coached": "coached a youth team through a season",
+    "personal best": "set a new personal best", "match": "watched a tense match and argued about the referee",
+    "cinema": "saw a film at the cinema", " live ": "went to a live gig", "quiz": "took part in a pub quiz",
+    "cooked": "cooked a big batch of food for the week", "bakery": "found a new bakery", "plants": "repotted their houseplants",
+    "food bank": "volunteered a shift at a food bank", "petition": "signed a petition about a local issue",
+    "bus route": "had their bus route changed", "museum": "spent an afternoon in a museum", "theatre": "went to the theatre",
+    "book club": "hosted their book club", "server": "rebuilt a home server", "debugging": "spent an evening debugging code",
+    "printer": "fixed the family printer", "battery": "replaced a battery in an old gadget",
+    "couldn't sleep": "lay awake worrying before a big day", "forgot": "forgot an appointment and had to rearrange it",
+    "stranger": "struck up a conversation with a stranger", "colour-coded": "planned their week in a colour-coded calendar",
+}
 NAMES = {
     "female": ("Maya Okafor", "Priya Nair", "Grace Lim", "Aoife Walsh", "Nadia Haddad", "Zara Ahmed", "Ruth Mensah",
                "Hannah Berg", "Chloe Dubois", "Amara Eze", "Julia Novak", "Mei Tan", "Sofia Russo", "Kate Byrne"),
@@ -98,8 +122,17 @@ def narrative(request: LLMRequest, rng: np.random.Generator) -> dict:
         f"People who know {first} would call them {_series(tones[:3]) if tones else 'even-tempered and hard to read'}. "
         f"Their posts are short, informal updates, mostly about {' and '.join(interests)}."
     )
+    values = [v for cue, v in VALUES.items() if cue in posts][:2] or [GROUP_VALUES[interests[0]]]
+    happened = [e for cue, e in EXPERIENCES.items() if cue in posts][:3] or [f"wrote about {interests[0]} over several weeks"]
+    facts = {
+        "background": [f"{first} is a {age}-year-old {occupation}.", f"{first} lives in {region}."],
+        "personality": [f"{first} is {t}." for t in tones[:3]] or [f"{first} is even-tempered and hard to read."],
+        "values": [f"{first} values {v}." for v in values],
+        "interests": [f"{first} {h}." for h in habits],
+        "experiences": [f"{first} {e}." for e in happened],
+    }
     return {"name": name, "age": age, "gender": gender, "region": region, "occupation": occupation,
-            "interests": interests, "narrative": story}
+            "interests": interests, "narrative": story, "facts": facts}
 
 
 def _series(parts: list[str]) -> str:

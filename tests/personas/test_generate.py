@@ -53,6 +53,8 @@ async def test_personas_have_demographics_interests_and_big_five_measured_in_cha
         assert p.big_five is not None and 0 <= p.quality <= 1
         assert len(p.provenance["ipip"]["answers"]) == 50
         assert p.provenance["model"] == "scripted-v1"
+        assert p.facts.missing() == []  # the five groups PersonaArena's checkpoints are judged against
+        assert str(p.demographics.age) in p.facts.background[0]
     anxious = [p.big_five for p in bank if int(p.id[1:]) % 2 == 0]
     calm = [p.big_five for p in bank if int(p.id[1:]) % 2 == 1]
     assert min(b.N for b in anxious) > max(b.N for b in calm)  # the posts' tone reaches the scores

@@ -8,6 +8,23 @@ from pydantic import Field, model_validator
 
 from simkit.config import StrictModel
 from simkit.judges import JudgeConfig
+from simkit.judges.config import Disagreement
+
+
+# "Strong" disagreement: judges two or more points apart on a metric of the 1-5 scale (half
+# its span). The paper calls the arbiter when judges "disagree strongly" and gives no number;
+# 2.0 is simkit's reading. The shared default (1.0: any two judges a point apart) disputed
+# about 6.6 of the 8 metrics per episode, so most scores would be the arbiter's, not the
+# panel's mean the paper reports.
+STRONG_DISAGREEMENT = 2.0
+
+
+class PersonaArenaJudge(JudgeConfig):
+    """The panel as published: independent scores, averaged; the arbiter decides the metrics
+    the judges disagree on strongly. `debate: true` debates them first (ChatEval style)."""
+
+    debate: bool = Field(default=False, description="debate the disputed metrics before the arbiter (not in the paper)")
+    disagreement: Disagreement = Disagreement(per_metric_range=STRONG_DISAGREEMENT)
 
 
 class PersonaArenaConfig(StrictModel):
@@ -23,7 +40,7 @@ class PersonaArenaConfig(StrictModel):
     steer: bool = Field(default=True, description="the environment agent steers the speaker toward a missing checkpoint")
     history: int = Field(default=8, ge=1, le=200, description="transcript lines a speaker is shown")
     max_tokens: int = Field(default=200, ge=32, le=4096, description="per episode call (scene: twice this)")
-    judge: JudgeConfig = JudgeConfig()
+    judge: PersonaArenaJudge = PersonaArenaJudge()
     human_labels: Path | None = Field(
         default=None, description="JSONL of human scores (item_id = run id, metric, score) for the agreement check")
 

@@ -9,8 +9,10 @@ Names (labels in braces):
   never parsed; `score` {judge: panel, metric}: the verdict; `overall` (no labels, the mean
   of the eight, what the leaderboard ranks);
 - `judge.excluded` {judge, phase}, `judge.disputed`, `judge.arbitrated`, `judge.calls` {phase};
-- `judge.leniency` {judge}, `judge.alpha` {group}, `judge.human_r` {metric} with
-  `judge.human_n` {metric} (agreement with the human labels, when given).
+- `judge.leniency` {judge}, `judge.human_r` {metric} with `judge.human_n` {metric}
+  (agreement with the human labels, when given). Judge reliability (alpha with the judges
+  as raters over items) needs many items: the leaderboard computes it over its episodes
+  (`report.judge_alpha`), not each run over its three judges.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from simkit.judges import Metric, Verdict
-from simkit.judges.agreement import group_alpha, human_agreement, leniency, load_labels, score_rows, verdict_rows
+from simkit.judges import Verdict
+from simkit.judges.agreement import human_agreement, leniency, load_labels, score_rows, verdict_rows
 from simkit.plugins.personaarena.world import CHECKPOINTS, Episode
 
 MetricFn = Callable[..., None]
@@ -50,12 +52,10 @@ def verdict(metric: MetricFn, v: Verdict, records: Sequence[dict]) -> None:
         metric("judge.calls", n, {"phase": phase})
 
 
-def agreement(metric: MetricFn, v: Verdict, records: Sequence[dict], rubric: Sequence[Metric], human: Path | None) -> None:
+def agreement(metric: MetricFn, v: Verdict, records: Sequence[dict], human: Path | None) -> None:
     rows = score_rows(records)
     for judge, offset in leniency(rows).items():
         metric("judge.leniency", offset, {"judge": judge})
-    for group, alpha in group_alpha(rows, rubric).items():
-        metric("judge.alpha", alpha, {"group": group})
     if human is not None:
         for name, r in human_agreement(verdict_rows([v]), load_labels(human)).items():
             metric("judge.human_r", r.r if r else None, {"metric": name})

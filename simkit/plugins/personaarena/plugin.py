@@ -71,6 +71,12 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     async def setup(self, personas: list[Persona]) -> list[AgentSpec]:
         cfg = self.config
         persona = self._choose(personas)
+        missing = persona.facts.missing()
+        if missing:  # the checkpoints would have nothing to be judged against
+            raise ConfigError(
+                f"population.personas: persona {persona.id} has no {', '.join(missing)} facts, which PersonaArena's "
+                f"checkpoints are judged against; use personas made by `simkit personas generate` (personas/population.jsonl has all five groups)"
+            )
         self.facts = persona_card(persona)
         scene = await self._make_scene(persona)
         self.episode = Episode(persona, scene)
@@ -211,7 +217,7 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
                                   "disputed": verdict.disputed, "arbitrated": verdict.arbitrated, "notes": verdict.notes})
         metrics.episode(self.ctx.metric, ep)
         metrics.verdict(self.ctx.metric, verdict, host.records)
-        metrics.agreement(self.ctx.metric, verdict, host.records, PERSONAARENA, cfg.human_labels)
+        metrics.agreement(self.ctx.metric, verdict, host.records, cfg.human_labels)
 
     def judge_item(self) -> JudgeItem:
         """The protagonist's trajectory: per protagonist line, what the others did since its

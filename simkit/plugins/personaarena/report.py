@@ -1,7 +1,7 @@
 """The sweep report: a leaderboard of protagonist models with 95% confidence intervals.
 
-One row per model under test (the default role's model: `llm.model`, else the run's model
-identity); cells are means over its episodes (one persona each) of the panel's final
+One row per variant: the model under test (`llm.model`, else the run's model identity) and
+the config keys that differ between the runs (e.g. `steer=false`); cells are means over its episodes (one persona each) of the panel's final
 scores, the overall mean with a t-interval (PersonaArena reports "3.963 ± 0.04"), the
 share of episodes that stopped early and their mean length. Optionally a PNG chart:
 
@@ -36,14 +36,48 @@ def interval(values: list[float], level: float = 0.95) -> tuple[float, float | N
     return mean, half
 
 
+def _flat(node, prefix: str = "") -> dict[str, str]:
+    if isinstance(node, dict):
+        return {k: v for key, child in node.items() for k, v in _flat(child, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): json.dumps(node, sort_keys=True)}
+
+
+def _text(encoded: str | None) -> str:
+    """A config value as the YAML user wrote it (true, 0.3, text), '-' when absent."""
+    if encoded is None:
+        return "-"
+    value = json.loads(encoded)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# Keys that differ between the episodes of one variant: the seed, the persona it draws, names.
+PER_EPISODE = ("seed", "name", "description", "output.db", "personaarena.persona")
+
+
+def variants(reader, run_ids: list[str]) -> dict[str, str]:
+    """Run -> its row of the leaderboard: the model under test, plus every other config key
+    whose value differs between the runs (e.g. `steer=false`), so variants on one model are
+    separate rows. The seed and the drawn persona vary within a row."""
+    flat = {r: _flat(reader.config(r)) for r in run_ids}
+    keys = sorted({k for f in flat.values() for k in f})
+    varying = [k for k in keys if k not in PER_EPISODE and k not in ("llm.model", "llm.backend")
+               and len({f.get(k) for f in flat.values()}) > 1]
+    out = {}
+    for r in run_ids:
+        model = reader.config(r).get("llm", {}).get("model") or reader.run(r)["model"]
+        extra = [f"{k.removeprefix('personaarena.')}={_text(flat[r].get(k))}" for k in varying]
+        out[r] = ", ".join([model, *extra])
+    return out
+
+
 def episodes(reader, run_ids: list[str]) -> dict[str, list[dict]]:
-    """Model -> one dict per finished episode: final panel scores, overall, turns, early stop."""
+    """Variant (model under test, plus the config keys that differ) -> one dict per finished
+    episode: final panel scores, overall, turns, early stop."""
     out: dict[str, list[dict]] = defaultdict(list)
-    for run_id in run_ids:
-        run = reader.run(run_id)
-        if run["status"] != "finished":
-            continue
-        model = reader.config(run_id).get("llm", {}).get("model") or run["model"]
+    finished = [r for r in run_ids if reader.run(r)["status"] == "finished"]
+    label = variants(reader, finished)
+    for run_id in finished:
+        model = label[run_id]
         row: dict = {"run_id": run_id, "persona": None}
         for m in reader.metrics(run_id, -1):
             labels = json.loads(m["labels_json"] or "{}")
@@ -80,10 +114,29 @@ def leaderboard(reader, run_ids: list[str], console) -> None:
                       _mean(eps, "early_stop"), _mean(eps, "turns"))
     console.print(table)
     console.print("panel scores 1-5; overall: mean ± 95% CI over n episodes; early: share stopped on coverage")
+    alpha = judge_alpha(reader, run_ids)
+    if alpha:
+        overall_alpha, n = alpha["overall"]
+        console.print(f"judge reliability (Cronbach's alpha, the judges as raters, pooled over {n} item-metric cells of "
+                      f"{len(run_ids)} episodes): " + ("undefined (too few items)" if overall_alpha is None else f"{overall_alpha:.2f}"))
     agreement = human_agreement_of(reader, run_ids)
     if agreement:
         cells = [f"{m} r={c.r:.2f} (n={c.n})" for m, c in agreement.items() if c is not None]
         console.print("agreement with human labels (Pearson, pooled over episodes): " + ("; ".join(cells) or "undefined (too few items)"))
+
+
+def judge_alpha(reader, run_ids: list[str]) -> dict[str, tuple[float | None, int]]:
+    """Alpha of the panel's independent scores with the judges as raters and the items (an
+    episode's metrics) as subjects, pooled over the episodes (`agreement.rater_alpha`)."""
+    from simkit.judges.agreement import rater_alpha
+
+    rows = []
+    for run_id in run_ids:
+        for j in reader.db.query("select judge_id, scores_json from judgements where run_id = ? and phase = 'independent' "
+                                 "and parsed_ok = 1", [run_id]):
+            rows += [{"item_id": run_id, "judge_id": j["judge_id"], "metric": m, "score": v}
+                     for m, v in json.loads(j["scores_json"]).items() if v is not None]
+    return rater_alpha(rows) if rows else {}
 
 
 def human_agreement_of(reader, run_ids: list[str]) -> dict:

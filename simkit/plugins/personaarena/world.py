@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from simkit.agents.dialogue import Transcript
-from simkit.personas.model import Persona
+from simkit.personas.model import FACT_GROUPS, Persona
 
 CHECKPOINTS = ("background", "personality", "values", "interests", "experiences")
 PROTAGONIST = "protagonist"
@@ -105,6 +105,9 @@ def persona_card(persona: Persona) -> dict[str, str]:
         "interests": ", ".join(persona.interests),
         "narrative": persona.narrative,
     }
+    for group in FACT_GROUPS:  # the five groups the checkpoints are judged against
+        statements = " ".join(getattr(persona.facts, group))
+        facts[group] = f"{facts[group]}. {statements}" if facts.get(group) and statements else statements or facts.get(group, "")
     if persona.big_five:
         facts["big five (1-5)"] = ", ".join(f"{t} {v:.1f}" for t, v in zip("OCEAN", persona.big_five.as_tuple()))
     return {k: v for k, v in facts.items() if v}

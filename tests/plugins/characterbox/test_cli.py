@@ -97,8 +97,10 @@ def test_run_against_an_endpoint_failing_a_fifth_of_calls_completes(tmp_path):
     path = scenario_file(tmp_path, scene_ids=[1, 2, 6], rounds=2)  # the characters alone go to the server: enough calls for the fault share
     with FaultServer(Faults(p_500=0.1, p_429=0.05, p_malformed=0.05, seed=7)) as server:
         env = dict(ENV, OPENAI_API_KEY="sk-test")
+        pin = f"{{backend: openai, model: stub-model, base_url: '{server.base_url}'}}"  # the instruments on the same server
         out = run_cli(["run", str(path), "--quiet", "--llm", "openai:stub-model", "--set", f"llm.base_url={server.base_url}",
-                       "--set", "llm.retries=10", "--set", "llm.max_concurrency=4"], env=env, timeout=300)
+                       "--set", "llm.retries=10", "--set", "llm.max_concurrency=4", "--set", "llm.instruments=pinned",
+                       "--set", f"llm.roles.narrator={pin}", "--set", f"llm.roles.judge={pin}"], env=env, timeout=300)
         faults = sum(server.stats.outcomes[k] for k in ("429", "500", "malformed"))
     assert "finished" in out.stdout
     con = sqlite3.connect(tmp_path / "run.db")

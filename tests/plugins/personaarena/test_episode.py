@@ -80,7 +80,8 @@ async def test_each_role_calls_its_own_model(tmp_path, monkeypatch):
     real = factory.make_backend
     monkeypatch.setattr(factory, "make_backend", lambda cfg, seed: Named(seed, cfg.model) if cfg.backend == "scripted" else real(cfg, seed))
     roles = {r: {"backend": "scripted", "model": r} for r in ("environment", "npc", "judge", "arbiter")}  # pinned
-    _, conn = await run_episode(tmp_path / "a.db", "max_turns=6", llm={"backend": "scripted", "model": "tested", "roles": roles},
+    _, conn = await run_episode(tmp_path / "a.db", "max_turns=6", "personaarena.judge.debate=true",
+                                llm={"backend": "scripted", "model": "tested", "roles": roles},
                                 responders={"judge.score": disputed_scores, "judge.final": disputed_scores})
     by_purpose = {(p, m) for p, m in conn.execute("select distinct purpose, model from llm_calls")}
     expected = {
@@ -93,7 +94,7 @@ async def test_each_role_calls_its_own_model(tmp_path, monkeypatch):
 
 
 def disputed_scores(request, rng):
-    """Judges that disagree by two points on every metric, so the debate and arbiter run."""
+    """Judges that disagree by four points on every metric, so the debate and arbiter run."""
     answer = scripted_score(request, rng)
     judge = request.agent_id.split(":", 1)[1]
     answer["scores"] = {k: {"critic": 1, "psychologist": 3, "public": 5}[judge] for k in answer["scores"]}
@@ -101,8 +102,8 @@ def disputed_scores(request, rng):
 
 
 async def test_every_judge_message_is_stored_and_shown(tmp_path):
-    sim, conn = await run_episode(tmp_path / "a.db", "max_turns=6", responders={"judge.score": disputed_scores,
-                                  "judge.final": disputed_scores})
+    sim, conn = await run_episode(tmp_path / "a.db", "max_turns=6", "personaarena.judge.debate=true",
+                                  responders={"judge.score": disputed_scores, "judge.final": disputed_scores})
     rows = conn.execute("select judge_id, phase, parsed_ok, text, scores_json from judgements order by tick, seq").fetchall()
     phases = [r["phase"] for r in rows]
     rounds = sim.plugin.config.judge.max_debate_rounds

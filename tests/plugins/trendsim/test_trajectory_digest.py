@@ -1,12 +1,15 @@
 """TrendSim's trajectory must not move when the engine changes: seeded scripted runs give
 exactly the rows they gave before the plugin contract was reworked (digests recorded from
-the code at b896f44, with the same commands)."""
+the code at b896f44, with the same commands). The personas are the first 30 of the shipped
+population of that time (tests/data/population_recorded30.jsonl): the shipped bank has
+since been regenerated with the persona fact groups, which changes who the users are, not
+the engine."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.plugins.trendsim.trajectory_digest import digest
 
 RECORDED = {
@@ -40,7 +43,8 @@ RECORDED = {
 def test_seeded_run_gives_the_recorded_trajectory(case, tmp_path):
     args, expected = RECORDED[case]
     db = tmp_path / "run.db"
-    run_cli(["run", *args, "--llm", "scripted", "--out", str(db), "--quiet"])
+    personas = ROOT / "tests" / "data" / "population_recorded30.jsonl"
+    run_cli(["run", *args, "--llm", "scripted", "--out", str(db), "--quiet", "--set", f"population.personas={personas}"])
     import sqlite3
 
     (run_id,) = sqlite3.connect(db).execute("select run_id from runs").fetchone()
