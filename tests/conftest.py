@@ -13,6 +13,19 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "simkit-townhall"
 NOTES_EXAMPLE = ROOT / "examples" / "simkit-notes"
 SMALL_PERSONAS = ROOT / "tests" / "data" / "personas_small.jsonl"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; .ci/run installs it
+
+
+def require_chromium() -> Path:
+    """The headless browser for the HTML report's tests. Missing on a developer's machine: the
+    test is skipped; missing under CI (CI=true, as .ci/run and every CI service set): the test
+    fails, so CI never passes without having run the browser tests."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    message = f"Debian's chromium is not installed ({CHROMIUM}): apt-get install chromium"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{message} (CI=true: browser tests must run)", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ def compile_once(builder: Callable[[], T]) -> Callable[[], T]:
 def linear_graph(state: type, *nodes: Callable) -> Any:
     """Compile a graph that runs `nodes` once each, in order (START -> first -> ... -> END);
     each node is named after its function."""
-    graph = StateGraph(state)
+    graph: StateGraph = StateGraph(state)
     names = [node.__name__.lstrip("_") for node in nodes]
     for name, node in zip(names, nodes):
         graph.add_node(name, node)

@@ -3,14 +3,14 @@ never imports a plugin by name, so a third-party package adds a scenario by decl
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from simkit.errors import ConfigError
 
 GROUP = "simkit.scenarios"
 
 
-def available() -> dict[str, object]:
+def available() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

@@ -24,6 +24,7 @@ from simkit.engine.registry import load_plugin
 from simkit.errors import SimkitError, UsageError
 from simkit.llm.base import Backend
 from simkit.llm.client import COUNTERS, LLMClient
+from simkit.llm.scripted import ScriptedBackend
 from simkit.personas.model import Persona, load_personas
 from simkit.plugins.base import Plugin
 from simkit.roles import check_roles, run_model_rows
@@ -133,7 +134,7 @@ class Simulation:
     def _register_responders(self) -> None:
         responders = self.plugin.scripted_responders()
         for b in self.ctx.llms.backends():
-            if getattr(b, "name", "") == "scripted":
+            if isinstance(b, ScriptedBackend):
                 for purpose, fn in responders.items():
                     b.register(purpose, fn)
 

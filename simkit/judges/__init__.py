@@ -2,7 +2,7 @@
 scores, debate on disputed metrics, blind finals, arbiter), pairwise comparison, the CDI
 disclosure judge, and agreement diagnostics. See README.md."""
 
-from simkit.judges.config import ArbiterSpec, Disagreement, JudgeConfig, JudgeSpec
+from simkit.judges.config import ArbiterSpec, Disagreement, JudgeConfig, JudgeSpec, keep_defaults
 from simkit.judges.disclosure import (
     Disclosure,
     DisclosureConfig,
@@ -41,6 +41,7 @@ __all__ = [
     "DisclosureJudge",
     "DisclosureMetrics",
     "JudgeConfig",
+    "keep_defaults",
     "JudgeHost",
     "JudgeItem",
     "JudgePanel",

@@ -8,9 +8,9 @@ leaves unsettled (PersonaArena), temperature 0 (CharacterBox's judge).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from simkit.config import LLMSettings, StrictModel
 
@@ -99,3 +99,19 @@ class JudgeConfig(StrictModel):
         if reserved:
             raise ValueError(f"judge ids {reserved} are reserved for the panel's own roles")
         return self
+
+
+def keep_defaults(default: JudgeConfig) -> BeforeValidator:
+    """For a plugin whose `judge:` defaults differ from `JudgeConfig`'s: the keys a scenario
+    sets are laid over the plugin's defaults instead of over the generic panel, so
+    `judge: {max_tokens: 1024}` keeps the plugin's judges. Use it in the plugin's config:
+
+        judge: Annotated[JudgeConfig, keep_defaults(MY_JUDGE)] = Field(default_factory=lambda: MY_JUDGE.model_copy(deep=True))
+    """
+
+    def merge(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {**default.model_dump(exclude_unset=True), **value}
+        return value
+
+    return BeforeValidator(merge)

@@ -8,6 +8,7 @@ so two roles on the embedded model load it once.
 from __future__ import annotations
 
 from simkit.config import LLMConfig, LLMSettings
+from simkit.errors import LLMUnavailable
 from simkit.llm.base import Backend
 from simkit.llm.client import ClientHooks, LLMClient, LLMStats
 
@@ -110,9 +111,26 @@ class RoleClients:
                 seen.append(client.backend)
         return seen
 
+    def keys_of(self, backend: Backend) -> list[str]:
+        """The scenario keys that chose `backend`: `llm.model` for the subject, `llm.roles.R.model`
+        for an instrument role, the panel judge's `llm.model` for role `judge:<id>`."""
+        keys = ["llm.model"] if self.default.backend is backend else []
+        for role, client in sorted(self._roles.items()):
+            if client.backend is backend:
+                judge = role.removeprefix("judge:")
+                keys.append(f"llm.model of panel judge {judge}" if judge != role else f"llm.roles.{role}.model")
+        return keys
+
     async def check(self) -> None:
+        """Check every backend; a failure names the roles that use it (a role given a model
+        name only the scripted backend knows, run with --llm local, says which role it is)."""
         for backend in self.backends():
-            await backend.check()
+            try:
+                await backend.check()
+            except LLMUnavailable as exc:
+                keys = self.keys_of(backend) or ["llm.model"]
+                message = str(exc).replace("set llm.model ", f"set {keys[0]} ")
+                raise type(exc)(f"{', '.join(keys)}: {message}") from None
 
     async def aclose(self) -> None:
         for backend in self.backends():

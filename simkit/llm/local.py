@@ -33,7 +33,7 @@ import os
 import threading
 from pathlib import Path
 
-from simkit.config import LLMConfig
+from simkit.config import LLMSettings
 from simkit.errors import LLMUnavailable, ModelFileMissing
 from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, TransientLLMError
 
@@ -93,7 +93,7 @@ class LocalBackend(Backend):
         self._lock = threading.Lock()  # one model per backend, loaded once
 
     @classmethod
-    def from_config(cls, cfg: LLMConfig) -> "LocalBackend":
+    def from_config(cls, cfg: LLMSettings) -> "LocalBackend":
         return cls(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_parallel=cfg.n_parallel,
                    extra_buffers=cfg.extra_buffers)
 

@@ -36,7 +36,7 @@ from typing import Any, Iterator
 
 import openai
 
-from simkit.config import LLMConfig
+from simkit.config import LLMSettings
 from simkit.errors import LLMUnavailable, UsageError
 from simkit.llm.base import Backend, LLMRequest, PermanentLLMError, RawCompletion, ToolsRejected, TransientLLMError, openai_tool_choice
 from simkit.llm.schema_bounds import enum_bounded_numbers
@@ -85,7 +85,7 @@ class OpenAIBackend(Backend):
         self._lean: LeanHTTP | None = None  # the chat POST without the SDK (simkit/llm/lean_http.py)
 
     @classmethod
-    def from_config(cls, cfg: LLMConfig) -> "OpenAIBackend":
+    def from_config(cls, cfg: LLMSettings) -> "OpenAIBackend":
         if not cfg.model:
             raise UsageError("llm.model: the openai backend needs a model name (e.g. --llm openai:gpt-4o-mini)")
         return cls(

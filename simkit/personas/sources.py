@@ -66,7 +66,8 @@ def read_source(path: Path, fmt: str = "auto", max_posts: int | None = None) -> 
 def _simkit(path: Path, max_posts: int | None) -> list[SourceUser]:
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; the simkit format is one JSONL file (or use --format blog-xml)")
-    users, seen = [], set()
+    users: list[SourceUser] = []
+    seen: set[str] = set()
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():

@@ -33,7 +33,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Generic, Literal, Protocol, Sequence, TypeVar
 
 from pydantic import BaseModel
 
@@ -42,6 +42,7 @@ from simkit.store.series import Mark, TimeAxis
 if TYPE_CHECKING:
     import numpy as np
 
+    from simkit.engine.clock import Clock
     from simkit.llm.client import LLMClient
     from simkit.llm.scripted import Responder
     from simkit.personas.model import Persona
@@ -96,12 +97,17 @@ class Action:
 
 
 class DueEvent(Protocol):
-    """A scheduled event that fell due (what `ctx.schedule` made)."""
+    """A scheduled event that fell due (what `ctx.schedule` made; the engine passes its
+    `simkit.engine.scheduler.ScheduledEvent`s). Read-only to a plugin."""
 
-    time: datetime
-    kind: str
-    agent_id: str | None
-    payload: dict[str, Any]
+    @property
+    def time(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def agent_id(self) -> str | None: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
 
 
 class Turns(Protocol):
@@ -118,9 +124,12 @@ class PluginContext(Protocol):
     run_id: str
     seed: int
     mode: str
+    clock: "Clock"  # the run's span and tick length: .start, .end, .tick, .n_ticks, .time_of(i)
     tick: TickInfo | None
     turns: Turns
-    llm: "LLMClient"
+
+    @property
+    def llm(self) -> "LLMClient": ...
 
     @property
     def now(self) -> datetime: ...
@@ -194,8 +203,9 @@ class Plugin(ABC, Generic[ConfigT]):
 
     # -- each tick ------------------------------------------------------------------------
     @abstractmethod
-    async def activate(self, tick: TickInfo, due: list[DueEvent]) -> list[Activation]:
-        """The turns of this tick, in the order they should run."""
+    async def activate(self, tick: TickInfo, due: Sequence[DueEvent]) -> list[Activation]:
+        """The turns of this tick, in the order they should run; `due`: the scheduled events
+        that fell due in this tick, in (time, scheduling) order."""
 
     async def next_turn(self, tick: TickInfo) -> Activation | None:
         """Sequential mode: one more turn once the queue is empty (None ends the tick's turns)."""

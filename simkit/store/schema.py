@@ -85,10 +85,11 @@ INDEXES = [
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create missing tables and indexes; safe to call on an existing file."""
     for name, spec in TABLES.items():
-        db[name].create(spec["columns"], pk=spec.get("pk"), if_not_exists=True)
-        missing = {c: t for c, t in spec["columns"].items() if c not in db[name].columns_dict}
+        table = db.table(name)
+        table.create(spec["columns"], pk=spec.get("pk"), if_not_exists=True)
+        missing = {c: t for c, t in spec["columns"].items() if c not in table.columns_dict}
         if missing:  # a file written by an older simkit
             for column, kind in missing.items():
-                db[name].add_column(column, kind)
-    for table, cols in INDEXES:
-        db[table].create_index(cols, if_not_exists=True)
+                table.add_column(column, kind)
+    for name, cols in INDEXES:
+        db.table(name).create_index(cols, if_not_exists=True)

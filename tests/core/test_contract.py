@@ -199,3 +199,61 @@ async def test_judgements_keep_text_and_labels_and_unknown_metrics_stay_null(mon
 
 def test_plugin_config_type_comes_from_the_generic_parameter():
     assert Stage.config_model is Empty and Genesis.config_model is Empty
+
+
+def test_the_run_context_offers_everything_plugin_context_declares():
+    """`PluginContext` is what a plugin author reads; the engine's `RunContext` must have all of
+    it (ctx.clock included), and the events handed to `activate` must have DueEvent's fields."""
+    from simkit.engine.scheduler import Scheduler
+    from simkit.plugins.base import DueEvent, PluginContext
+
+    ctx = ctx_for("synchronous", ticks=3)
+    declared = set(PluginContext.__annotations__) | {
+        n for n in vars(PluginContext) if not n.startswith("_")
+    }
+    missing = sorted(n for n in declared if not hasattr(ctx, n))
+    assert not missing, missing
+    assert ctx.clock.n_ticks == 3 and ctx.clock.start == T0
+    event = Scheduler().schedule(T0, "visit", "a1", n=1)
+    fields = {n for n in vars(DueEvent) if not n.startswith("_")}
+    assert fields == {"time", "kind", "agent_id", "payload"}
+    assert {n: getattr(event, n) for n in fields} == {"time": T0, "kind": "visit", "agent_id": "a1", "payload": {"n": 1}}
+
+
+@pytest.mark.parametrize("key, named", [
+    ("llm.backend=local", "llm.model: local backend: model file hero-a not found; set llm.model to"),
+    ("llm.roles.npc.backend=local", "llm.roles.npc.model: local backend: model file npc-a not found; set llm.roles.npc.model to"),
+])
+def test_a_scripted_model_name_on_the_local_backend_names_its_role(tmp_path, key, named):
+    """Model names only the scripted backend knows (a dry-run scenario), switched to the
+    embedded backend: one line naming the key to change, exit 2, nothing loaded."""
+    import yaml
+
+    from tests.conftest import ROOT, run_cli
+
+    scenario = tmp_path / "pa.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "pa", "plugin": "personaarena", "seed": 1,
+        "clock": {"start": "2025-06-06T19:00:00", "end": "2025-06-06T19:10:00", "tick": "5m"},
+        "population": {"personas": str(ROOT / "personas" / "population.jsonl"), "size": 2},
+        "llm": {"backend": "scripted", "model": "hero-a", "roles": {
+            role: {"backend": "scripted", "model": f"{role[:3]}-a"} for role in ("environment", "npc", "judge", "arbiter")}},
+    }))
+    proc = run_cli(["run", str(scenario), "--quiet", "--out", str(tmp_path / "x.db"), "--set", key], check_rc=2, timeout=120)
+    assert proc.stderr.strip().splitlines() == [f"error: {named} an existing GGUF file"]
+
+
+def test_a_plugin_keeps_its_own_judges_when_a_scenario_sets_judge_keys():
+    from simkit.plugins.characterbox.config import CHARACTERBOX_JUDGE, CharacterBoxConfig
+
+    tuned = CharacterBoxConfig.model_validate({"judge": {"max_tokens": 1500}}).judge
+    assert [j.id for j in tuned.judges] == [j.id for j in CHARACTERBOX_JUDGE.judges] == ["judge"]
+    assert tuned.max_tokens == 1500 and tuned.critique_call and tuned.max_parse_retries == 3
+    own = CharacterBoxConfig.model_validate({"judge": {"judges": [{"id": "x", "persona": "p"}]}}).judge
+    assert [j.id for j in own.judges] == ["x"] and own.critique_call  # the rest still the plugin's
+
+
+def test_the_installed_example_plugin_carries_its_prompt_templates(townhall_site):
+    """pip install (not editable) keeps prompts/*.j2 only because the example's pyproject.toml
+    lists them as package data."""
+    assert sorted(p.name for p in (townhall_site / "simkit_townhall" / "prompts").glob("*.j2")) == ["speak.j2", "system.j2"]

@@ -120,9 +120,9 @@ def _workers(pid: int) -> list[int]:
     return found
 
 
-def _part_ticks(db: Path) -> int:
-    """Most ticks committed in any unfinished part file."""
-    best = 0
+def _running_parts(db: Path) -> dict[str, int]:
+    """Last committed tick of every part file whose point is running."""
+    found = {}
     for part in Path(str(db) + ".parts").glob("*.db"):
         try:
             with sqlite3.connect(f"file:{part}?mode=ro", uri=True) as conn:
@@ -130,8 +130,13 @@ def _part_ticks(db: Path) -> int:
         except sqlite3.Error:
             continue
         if row and row[0] == "running" and row[1] is not None:
-            best = max(best, row[1] + 1)
-    return best
+            found[part.name] = row[1]
+    return found
+
+
+def _part_ticks(db: Path) -> int:
+    """Most ticks committed in any unfinished part file."""
+    return max((tick + 1 for tick in _running_parts(db).values()), default=0)
 
 
 def test_a_killed_worker_is_retried_and_a_killed_sweep_resumes(tmp_path):
@@ -155,7 +160,19 @@ def test_a_killed_worker_is_retried_and_a_killed_sweep_resumes(tmp_path):
         while "retry" not in log.read_text() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert "worker process died" in log.read_text(), log.read_text()
-        time.sleep(1.0)  # the retried points resume; then the whole sweep is killed
+        # The broken pool's points are retried and resume: wait until every point that was
+        # running when the retry was announced has committed a tick beyond it (or finished);
+        # then the whole sweep is killed.
+        seen = _running_parts(db)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            now = _running_parts(db)
+            if seen and all(now.get(part, tick + 1) > tick for part, tick in seen.items()):
+                break
+            time.sleep(0.02)
+        else:
+            assert proc.poll() is None, "the sweep finished before it could be killed: make it longer"
+            pytest.fail("the retried points did not resume within 60 s")
         assert proc.poll() is None, "the sweep finished before it could be killed: make it longer"
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)

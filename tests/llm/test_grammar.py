@@ -1,11 +1,18 @@
-"""JSON schema -> llama.cpp grammar (local backend) and numeric enums (json_object dialect)."""
+"""JSON schema -> llama.cpp grammar (local backend) and numeric enums (json_object dialect).
+
+The grammar is compiled by llama.cpp itself (`llama_sampler_init_grammar`, as the engine does):
+`LlamaGrammar.from_string` in the pinned llama-cpp-python only stores the string. Compiling needs
+a vocabulary, read from the default GGUF with `vocab_only` (no weights: about a second)."""
 
 from __future__ import annotations
 
+import ctypes
+import json
+import math
 from typing import Literal
 
+import llama_cpp
 import pytest
-from llama_cpp import LlamaGrammar
 from pydantic import BaseModel, Field
 
 from simkit.llm.grammar import schema_to_gbnf
@@ -31,9 +38,81 @@ class Everything(BaseModel):
     maybe: int | None = None
 
 
-def test_every_rule_compiles_in_llama_cpp():
+@pytest.fixture(scope="module")
+def vocab():
+    from simkit.llm.local import default_model_path
+
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(default_model_path()).encode(), params)
+    assert model, "llama.cpp could not read the default GGUF's vocabulary"
+    yield llama_cpp.llama_model_get_vocab(model)
+    llama_cpp.llama_model_free(model)
+
+
+class Compiled:
+    """A grammar compiled by llama.cpp; `admits(text)` feeds the text's tokens one by one, as the
+    engine's lazy check does, and says whether the grammar accepted every one."""
+
+    def __init__(self, vocab, gbnf: str):
+        self.vocab = vocab
+        self.sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), b"root")
+
+    def tokens(self, text: str) -> list[int]:
+        data = text.encode()
+        buf = (llama_cpp.llama_token * (len(data) + 8))()
+        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, len(buf), False, False)
+        assert n >= 0
+        return list(buf[:n])
+
+    def admits(self, text: str) -> bool:
+        one = (llama_cpp.llama_token_data * 1)()
+        arr = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+        for tok in self.tokens(text):
+            one[0].id, one[0].logit, one[0].p = tok, 0.0, 0.0
+            arr.size, arr.selected = 1, -1
+            llama_cpp.llama_sampler_apply(self.sampler, ctypes.byref(arr))
+            if math.isinf(one[0].logit):
+                return False
+            llama_cpp.llama_sampler_accept(self.sampler, tok)
+        return True
+
+    def free(self) -> None:
+        if self.sampler:
+            llama_cpp.llama_sampler_free(self.sampler)
+
+
+def compile_in_llama_cpp(vocab, gbnf: str) -> Compiled:
+    compiled = Compiled(vocab, gbnf)
+    assert compiled.sampler, f"llama.cpp rejected the grammar:\n{gbnf}"
+    return compiled
+
+
+VALID = {
+    "action": "comment", "comment": "fine", "free": "x", "interest": 3, "trust": 0.25, "stance": -1,
+    "big": 12, "odd": 0.5, "tags": ["a"], "inner": {"label": "b", "weight": 100}, "maybe": None,
+}
+
+
+def test_a_broken_grammar_is_rejected(vocab):
+    """The check below can fail: llama.cpp refuses an undefined rule and an unclosed group."""
+    assert not Compiled(vocab, "root ::= missing").sampler
+    assert not Compiled(vocab, 'root ::= "a" | (').sampler
+
+
+def test_every_rule_compiles_in_llama_cpp(vocab):
     gbnf = schema_to_gbnf(Everything.model_json_schema())
-    LlamaGrammar.from_string(gbnf, verbose=False)  # raises on a grammar llama.cpp cannot parse
+    ok = compile_in_llama_cpp(vocab, gbnf)
+    try:
+        assert ok.admits(json.dumps(VALID, separators=(",", ":")))
+    finally:
+        ok.free()
+    for bad in ({**VALID, "interest": 6}, {**VALID, "action": "shout"}, {**VALID, "comment": "x" * 121}):
+        compiled = compile_in_llama_cpp(vocab, gbnf)
+        try:
+            assert not compiled.admits(json.dumps(bad, separators=(",", ":"))), bad
+        finally:
+            compiled.free()
     rules = dict(line.split(" ::= ", 1) for line in gbnf.splitlines())
     assert rules["interest"] == '("1" | "2" | "3" | "4" | "5") space'
     assert rules["trust"] == '(("0") ("." [0-9]{1,3})? | "1" ("." "0"{1,3})?) space'
@@ -56,5 +135,5 @@ def test_numeric_bounds_become_enums_for_grammar_servers():
 
 
 @pytest.mark.parametrize("schema", [Inner.model_json_schema(), {"type": "object", "properties": {}}])
-def test_small_schemas(schema):
-    LlamaGrammar.from_string(schema_to_gbnf(schema), verbose=False)
+def test_small_schemas(vocab, schema):
+    compile_in_llama_cpp(vocab, schema_to_gbnf(schema)).free()

@@ -74,6 +74,7 @@ async def test_missing_default_package_says_what_to_install(monkeypatch):
         await LocalBackend().check()
 
 
+@pytest.mark.slow
 async def test_chat_template_is_the_gguf_chatml():
     backend = LocalBackend()
     await backend.check()
@@ -166,6 +167,7 @@ async def test_a_timed_out_request_frees_its_sequence():
     await backend.aclose()
 
 
+@pytest.mark.slow
 async def test_prompt_longer_than_the_context_is_a_clear_permanent_error():
     from simkit.llm.base import PermanentLLMError
 

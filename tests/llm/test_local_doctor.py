@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simkit.llm.cpu import cpu_features, has_amx
 from simkit.llm.doctor import _base_url
 from tests.conftest import run_cli
@@ -23,6 +25,7 @@ def test_base_url_is_shown_without_credentials_path_or_query():
     assert "secret" not in _base_url("secret") and _base_url("secret") == "set (not a URL)"
 
 
+@pytest.mark.slow
 def test_doctor_reports_cpu_model_generation_and_openai_variables_without_the_key(cli_env):
     key = "sk-doctor-SECRET-123"
     env = dict(cli_env, OPENAI_API_KEY=key)

@@ -48,6 +48,7 @@ def test_loader_passes_use_extra_bufts_false_unless_asked(monkeypatch):
     assert LLMConfig().extra_buffers is False
 
 
+@pytest.mark.slow
 async def test_the_model_process_loads_without_extra_buffer_types():
     backend = LocalBackend()
     await backend.check()
@@ -70,6 +71,7 @@ def test_plain_llama_loads_without_extra_buffer_types_after_the_patch():
 
 
 @pytest.mark.parametrize("sig", SIGNALS)
+@pytest.mark.slow
 async def test_a_killed_model_process_fails_every_request_with_one_clear_line(sig):
     backend = LocalBackend()
     await backend.check()

@@ -102,6 +102,7 @@ def test_generate_with_a_bad_source_names_the_line(tmp_path, env):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(960)
 def test_generate_on_the_embedded_model_finishes_every_user(tmp_path, env):
     """The real local backend: one user goes through the pipeline and lands in the bank or,
     with a stage and a reason, in the rejected file (SmolLM2-135M usually lands there)."""

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from simkit.replay.data import ReplayData
 from simkit.replay.html import embed_json, write_report
+from tests.conftest import require_chromium
 from tests.replay.conftest import HOSTILE, RunBuilder, judge_record
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)")
+needs_browser = pytest.mark.slow  # a real Chromium per module
 
 
 @given(st.text())
@@ -31,12 +31,11 @@ def test_embedded_json_cannot_open_markup_and_round_trips(text):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    chromium = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         yield b
         b.close()
 

@@ -7,12 +7,14 @@ at the start of the tick; their posts appear in (time, agent id) order.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, ConfigDict, Field
 
 from simkit.agents.graph import compile_once
+from simkit.agents.prompts import PromptLibrary
 from simkit.plugins.base import Action, Activation, AgentSpec, Plugin
 
 
@@ -27,6 +29,12 @@ class Post(BaseModel):
     mood: float = Field(ge=0, le=1)
 
 
+# The prompt templates ship inside the package: pyproject.toml lists prompts/*.j2 as package
+# data, or an installed (non-editable) copy of the plugin has no templates.
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+PROMPTS = PromptLibrary(PROMPTS_DIR)
+
+
 class SpeakState(TypedDict, total=False):
     plugin: "TownHall"
     agent_id: str
@@ -38,10 +46,7 @@ async def speak(state: SpeakState) -> SpeakState:
     plugin, agent_id = state["plugin"], state["agent_id"]
     persona = plugin.personas[agent_id]
     board = "\n".join(f"- {line}" for line in state["board"]) or "(empty)"
-    messages = [
-        {"role": "system", "content": f"You are {persona.name}. {persona.narrative}"},
-        {"role": "user", "content": f"The town board reads:\n{board}\nWrite one short post and rate your mood 0-1 as JSON."},
-    ]
+    messages = PROMPTS.messages("system.j2", "speak.j2", persona=persona, board=board)
     answer = await plugin.ctx.llm.complete(messages, schema=Post, purpose="speak")
     return {"post": answer.parsed if answer.ok else None}
 
@@ -58,6 +63,7 @@ def speak_graph():
 class TownHall(Plugin[TownHallConfig]):
     name = "townhall"
     mode = "synchronous"
+    prompts_dir = PROMPTS_DIR  # their hashes are stored with a run; a resume refuses changed templates
 
     async def setup(self, personas):
         self.personas = {f"a{i:04d}": p for i, p in enumerate(personas)}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from simkit.config import StrictModel
-from simkit.judges import JudgeConfig, JudgeSpec
+from simkit.judges import JudgeConfig, JudgeSpec, keep_defaults
 
 DATA = Path(__file__).parent / "data"
 
@@ -70,7 +70,8 @@ class CharacterBoxConfig(StrictModel):
         default=None, description="JSONL of human scores {item_id, metric, score}: Pearson r per metric against the judge (the paper's Table 3)")
     memory: MemoryConfig = MemoryConfig()
     judging: JudgingConfig = JudgingConfig()
-    judge: JudgeConfig = Field(default_factory=lambda: CHARACTERBOX_JUDGE.model_copy(deep=True))
+    # `judge:` keys a scenario sets are laid over CHARACTERBOX_JUDGE (one critic), not the generic panel
+    judge: Annotated[JudgeConfig, keep_defaults(CHARACTERBOX_JUDGE)] = Field(default_factory=lambda: CHARACTERBOX_JUDGE.model_copy(deep=True))
 
     @model_validator(mode="before")
     @classmethod

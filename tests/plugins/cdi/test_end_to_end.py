@@ -138,6 +138,7 @@ def test_replay_report_marks_vetoes_and_instructions(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3060)
 def test_the_four_defenses_on_the_embedded_model(tmp_path):
     """One scenario, tiny limits: every run finishes and every call's answer parsed."""
     small = {"max_orchestrator_steps": 2, "sender": {"max_steps": 3, "max_cycles": 1, "timeout_steps": 0},

@@ -16,6 +16,7 @@ SEVEN = ("knowledge_accuracy", "behavioural_accuracy", "emotional_expression", "
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3660)
 def test_default_scenario_on_the_embedded_model(tmp_path):
     data = yaml.safe_load((ROOT / "scenarios" / "characterbox.yaml").read_text())
     data["population"]["personas"] = str(SMALL_PERSONAS)

@@ -112,6 +112,7 @@ def test_html_report_of_an_episode(sweep_db, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1560)
 def test_an_episode_on_the_embedded_model_stores_every_judge_message(tmp_path):
     db = tmp_path / "local.db"
     run_cli(["run", str(SCENARIO), "--out", str(db), "--quiet",
