@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simkit.errors import SimkitError, UsageError
+from simkit.llm.secrets import redact
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,7 +38,7 @@ class SimkitGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             # escaped: a message's own brackets (the "[run ...: resume with ...]" hint) are text, not markup
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, markup=True, soft_wrap=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
@@ -46,8 +48,15 @@ class SimkitGroup(click.Group):
         except Exception as exc:  # a bug: still one line unless --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            from simkit.store.connect import store_error
+
+            mapped = store_error(exc, getattr(exc, "filename", None) or "the run database")
+            if mapped is not None:  # a file problem (disk full, damaged database): not a bug
+                err_console.print(f"[bold red]error:[/] {escape(redact(str(mapped)))}", highlight=False, soft_wrap=True)
+                sys.exit(mapped.exit_code)
             err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for the traceback)",
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(redact(str(exc)))} "
+                f"(for the traceback, rerun as: simkit --debug {escape(shlex.join(sys.argv[1:]) or 'COMMAND')})",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -111,35 +120,59 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
     """
     from simkit.display.tables import print_summary
-    from simkit.engine.runner import Simulation, config_from_run, load_scenario
+    from simkit.engine.resume import resume_command, resume_config
+    from simkit.engine.runner import Simulation, load_scenario
     from simkit.store.reader import RunReader
 
     config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out))
     db_path = config.output.db
+    changes: dict = {}
     if resume_id:
         reader = RunReader.open(db_path)
-        resume_id = reader.run(resume_id)["run_id"]
-        config, plugin_cfg = config_from_run(reader, resume_id)
+        row = reader.run(resume_id)
+        resume_id = row["run_id"]
+        settings = resume_config(json.loads(row["config_json"]), sets, seed, source=f"run {resume_id}")
+        config, plugin_cfg, changes = settings.config, settings.plugin_cfg, settings.changes
         if llm:  # the backend may change on resume (e.g. the server moved), the answers may not
             config.llm = config.llm.model_copy(update=_overrides(None, llm, None)["llm"])
     sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id)
+    sim.resume_changes = changes
+    hint = resume_command(scenario, db_path, sim.run_id)
     try:
         result, wall = _execute(sim, resume=bool(resume_id), quiet=quiet, title=config.name)
     except KeyboardInterrupt:
-        err_console.print(
-            f"interrupted; committed ticks are kept. Resume with: simkit run {scenario} --resume {sim.run_id}"
-        )
+        err_console.print(f"interrupted; committed ticks are kept. Resume with: {hint}", markup=False,
+                          highlight=False, soft_wrap=True)
         sys.exit(130)
-    except SimkitError as exc:
-        if isinstance(exc, UsageError) or sim.writer is None:
-            raise
-        raise type(exc)(
-            f"{exc} [run {sim.run_id}: committed ticks are kept; resume with simkit run {scenario} --resume {sim.run_id}]"
-        ) from None
+    except Exception as exc:
+        raise run_failure(exc, sim, hint) from None
     reader = RunReader.open(result.db_path)
     print_summary(console, reader.run(result.run_id), reader.metrics(result.run_id), wall)
-    console.print(f"trajectory: {result.db_path}  (simkit runs show {result.run_id} --db {result.db_path})")
+    console.print(f"trajectory: {escape(str(result.db_path))}  (simkit runs show {escape(result.run_id)} "
+                  f"--db {escape(str(result.db_path))})", highlight=False, soft_wrap=True)
 
+
+def run_failure(exc: Exception, sim, hint: str) -> BaseException:
+    """The one-line error for a run that stopped: what went wrong, and how to resume it
+    when it had started (its committed ticks are kept)."""
+    from simkit.llm.secrets import redact
+    from simkit.store.connect import store_error
+
+    if not isinstance(exc, SimkitError):
+        import sqlite3
+
+        if not isinstance(exc, (sqlite3.Error, OSError)):
+            return exc  # a bug: the group's handler prints it in one line (or the traceback with --debug)
+        mapped = store_error(exc, sim.db_path)
+        if mapped is None:
+            return exc
+        exc = mapped
+    message = redact(str(exc), sim.config.llm)
+    if isinstance(exc, UsageError):
+        return type(exc)(message)
+    if not sim.started:
+        return type(exc)(f"{message} (the run had not started; run the same command again)")
+    return type(exc)(f"{message} [run {sim.run_id}: committed ticks are kept; resume with {hint}]")
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from simkit.engine.loop import SETUP_PHASE, LoopStatus, TickLoop
 from simkit.engine.recorder import run_in_slot
 from simkit.engine.registry import load_plugin
 from simkit.errors import SimkitError, UsageError
+from simkit.llm.secrets import redact
 from simkit.llm.base import Backend
 from simkit.llm.client import COUNTERS, LLMClient
 from simkit.personas.model import Persona, load_personas
@@ -116,6 +118,8 @@ class Simulation:
                 for purpose, fn in responders.items():
                     b.register(purpose, fn)
         self.writer: RunWriter | None = None
+        self.started = False  # the run is in the database (a resume hint makes sense)
+        self.resume_changes: dict = {}  # endpoint settings changed on resume (`simkit.engine.resume`)
 
     def _cached_answer(self, key: str) -> dict | None:
         return self._reader.cached_answer(key) if self._reader is not None else None
@@ -150,7 +154,11 @@ class Simulation:
         agents = await self._setup(personas, replaying=replay_until >= 0)
         if resume:
             self._check_same_world(writer, row, agents)
-            writer.update_run(self.run_id, {"status": "running", "error": None})
+            update: dict = {"status": "running", "error": None}
+            if self.resume_changes:  # endpoint settings changed on resume: the stored config follows
+                update["config_json"] = dumps(scenario_to_yaml_dict(self.config))
+            writer.record_resume(self.run_id, replay_until, self.resume_changes, update)
+            self.started = True
         else:
             writer.start_run(
                 {
@@ -167,10 +175,7 @@ class Simulation:
                     "ticks_total": self.ctx.clock.n_ticks,
                     "last_tick": None,
                     **dict.fromkeys(COUNTERS, 0),
-                }
-            )
-            writer.add_agents(
-                self.run_id,
+                },
                 [
                     {
                         "agent_id": a.agent_id,
@@ -181,6 +186,7 @@ class Simulation:
                     for a in agents
                 ],
             )
+            self.started = True
         loop = TickLoop(self.plugin, self.ctx, writer, self.mode, on_tick)
         status, last = "failed", replay_until
         try:
@@ -189,17 +195,26 @@ class Simulation:
             status = "finished"
         except (KeyboardInterrupt, asyncio.CancelledError):
             status = "interrupted"
-            writer.update_run(self.run_id, {"status": status, "error": "interrupted by the user"})
+            self._mark_failed(status, "interrupted by the user")
             raise
         except SimkitError as exc:
-            writer.update_run(self.run_id, {"status": "failed", "error": str(exc)})
+            self._mark_failed("failed", str(exc))
             raise
         except Exception as exc:
-            writer.update_run(self.run_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            self._mark_failed("failed", f"{type(exc).__name__}: {exc}")
             raise
         finally:
             await self.ctx.llms.aclose()
         return RunResult(self.run_id, self.db_path, status, last, self.llm)
+
+    def _mark_failed(self, status: str, error: str) -> None:
+        """Best effort: a run that failed because the database cannot be written stays
+        `running` in it, which resumes the same way."""
+        assert self.writer is not None
+        try:
+            self.writer.update_run(self.run_id, {"status": status, "error": redact(error, self.config.llm)})
+        except (SimkitError, sqlite3.Error, OSError):
+            pass
 
     def _check_same_world(self, writer: RunWriter, row: dict, agents: list) -> None:
         """Resume re-executes committed ticks, so the population and prompts must be the
