@@ -204,7 +204,7 @@ def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet)
 
     def say(what: str, r) -> None:
         if what == "done":
-            console.print(f"[green]done[/] {escape(r.label)} -> {r.run_id} ({r.wall:.1f} s)", highlight=False, soft_wrap=True)
+            console.print(f"[green]done[/] {escape(r.label)} -> {escape(r.run_id)} ({r.wall:.1f} s)", highlight=False, soft_wrap=True)
         else:
             err_console.print(f"[yellow]{what}[/] {escape(r.label)} (attempt {r.attempt}): {escape(r.error or '')}",
                               highlight=False, soft_wrap=True)
@@ -254,7 +254,7 @@ def merge(target: Path, sources: tuple[Path, ...]) -> None:
     console.print(
         f"{target}: {len(report.copied)} runs copied, {len(report.replaced)} unfinished copies replaced, "
         f"{len(report.skipped)} already there ({report.rows:,} rows)",
-        soft_wrap=True, highlight=False,
+        soft_wrap=True, highlight=False, markup=False,
     )
 
 
@@ -269,17 +269,19 @@ def runs_list(db: Path) -> None:
     """One line per run."""
     from simkit.store.reader import RunReader
 
+    from simkit.display.safe import print_uncut, plain
+
     table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", box=box.SIMPLE)
     for column in table.columns:
         column.no_wrap = True
     for r in RunReader.open(db).runs():
         last = r["last_tick"]
         table.add_row(
-            r["run_id"], r["status"], f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
+            plain(r["run_id"]), plain(r["status"]), f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
-            f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[5:16].replace("T", " "),
+            f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", plain((r["started_at"] or "")[5:16].replace("T", " ")),
         )
-    console.print(table)
+    print_uncut(console, table)  # run ids are copied from here: never cut to the terminal's width
 
 
 @runs.command("show")
@@ -297,7 +299,8 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     run = reader.run(run_id)
     console.print(summary_table(run, reader.metrics(run["run_id"]), max_metrics=10_000 if all_metrics else 24))
     console.print("[bold]config[/]")
-    console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
+    console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False, allow_unicode=True).rstrip(),
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 @runs.command("compare")
@@ -316,7 +319,7 @@ def runs_compare(run_ids: tuple[str, ...], db: Path, by: str, metrics: tuple[str
     console.print(leaderboard_table(board))
     if png:
         write_png(board, png)
-        console.print(f"{png}: {len(board.rows)} {by}s x {len(board.metrics)} metrics")
+        console.print(f"{png}: {len(board.rows)} {by}s x {len(board.metrics)} metrics", markup=False, highlight=False)
 
 
 EXPORT_TABLES = ("events", "exposures", "llm_calls", "metrics")
@@ -340,7 +343,8 @@ def export(run_id: str, db: Path, fmt: str, out: Path | None, purposes: tuple[st
     if fmt == "sft":
         from simkit.store.sft import write_sft
 
-        console.print(f"{out / 'sft.jsonl'}: {write_sft(reader, run_id, out / 'sft.jsonl', purposes)} records")
+        console.print(f"{out / 'sft.jsonl'}: {write_sft(reader, run_id, out / 'sft.jsonl', purposes)} records",
+                      markup=False, highlight=False, soft_wrap=True)
         return
     for table in EXPORT_TABLES:
         path = out / f"{table}.{fmt}"
@@ -356,7 +360,7 @@ def export(run_id: str, db: Path, fmt: str, out: Path | None, purposes: tuple[st
                         writer.writeheader()
                     writer.writerow(row)
                 n += 1
-        console.print(f"{path}: {n} rows")
+        console.print(f"{path}: {n} rows", markup=False, highlight=False, soft_wrap=True)
 
 
 @cli.command()

@@ -8,6 +8,8 @@ from collections import defaultdict
 from rich.console import Console
 from rich.table import Table
 
+from simkit.display.safe import plain
+
 
 def format_value(value: float | None) -> str:
     """Counts as integers with separators, everything else to 4 significant digits; a NaN
@@ -20,14 +22,14 @@ def format_value(value: float | None) -> str:
 
 
 def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = None, max_metrics: int = 24) -> Table:
-    table = Table(title=f"run {run['run_id']}", show_header=False, title_justify="left")
+    table = Table(title=plain(f"run {run['run_id']}"), show_header=False, title_justify="left")
     table.add_column("what", style="bold", overflow="fold")
     table.add_column("value")
-    table.add_row("scenario", f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})")
-    table.add_row("status", str(run["status"]) + (f": {run['error']}" if run.get("error") else ""))
+    table.add_row("scenario", plain(f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})"))
+    table.add_row("status", plain(str(run["status"]) + (f": {run['error']}" if run.get("error") else "")))
     last = run.get("last_tick")
     table.add_row("ticks", f"{(last + 1) if last is not None else 0} of {run['ticks_total']}")
-    table.add_row("model", str(run["model"]))
+    table.add_row("model", plain(run["model"]))
     table.add_row(
         "LLM calls",
         f"{run['llm_calls'] or 0} called, {run['cache_hits'] or 0} from cache, {run['retries'] or 0} retries, "
@@ -40,9 +42,9 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
     for m in shown[:max_metrics]:
         labels = json.loads(m["labels_json"] or "{}")
         name = m["name"] + ("{" + ",".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else "")
-        table.add_row(name, format_value(m["value"]))
+        table.add_row(plain(name), format_value(m["value"]))
     if len(shown) > max_metrics:
-        table.add_row("...", f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}")
+        table.add_row("...", plain(f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}"))
     return table
 
 
@@ -57,9 +59,11 @@ def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:
     """One row per run, one column per final metric without labels."""
     finals = {rid: {m["name"]: m["value"] for m in reader.metrics(rid, -1) if m["labels_json"] in ("{}", None)} for rid in run_ids}
     names = sorted({n for f in finals.values() for n in f if not n.startswith("llm.")})[:8]
-    table = Table("run", *names)
+    table = Table("run")
+    for name in names:
+        table.add_column(plain(name))
     for rid in run_ids:
-        table.add_row(rid, *(format_value(finals[rid].get(n)) for n in names))
+        table.add_row(plain(rid), *(format_value(finals[rid].get(n)) for n in names))
     console.print(table)
 
 
@@ -74,6 +78,6 @@ def endpoint_table(metrics: list[dict]) -> Table | None:
         return None
     table = Table("endpoint", "calls", "errors", "mean latency ms", "taken out", title="endpoints", title_justify="left")
     for url, r in rows.items():
-        table.add_row(url, format_value(r.get("calls")), format_value(r.get("errors")),
+        table.add_row(plain(url), format_value(r.get("calls")), format_value(r.get("errors")),
                       f"{r.get('latency_ms') or 0:.0f}", format_value(r.get("ejections")))
     return table

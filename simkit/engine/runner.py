@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -41,9 +42,16 @@ class RunResult:
     llm: LLMClient
 
 
+def run_id_stem(name: str) -> str:
+    """The scenario name as it may appear in a run id and in default output paths: letters,
+    digits, `.`, `_` and `-` only (no `/`, `..`, markup or spaces), at most 48 characters."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")[:48].strip(".-_")
+    return stem or "run"
+
+
 def new_run_id(name: str) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{name}-{stamp}-{secrets.token_hex(2)}"
+    return f"{run_id_stem(name)}-{stamp}-{secrets.token_hex(2)}"
 
 
 def resolve_path(path: Path, source: Path | None) -> Path:

@@ -51,6 +51,9 @@ class RunReader:
             matches = [r["run_id"] for r in self.runs() if r["run_id"].startswith(run_id)]
             if len(matches) == 1:
                 return self.run(matches[0])
+            if matches:
+                shown = ", ".join(matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
+                raise UsageError(f"run id prefix {run_id!r} matches {len(matches)} runs: {shown}; give more of the id")
             known = ", ".join(r["run_id"] for r in self.runs()[-5:]) or "none"
             raise UsageError(f"run {run_id!r} not found in {self.db.conn.execute('PRAGMA database_list').fetchone()[2]} (recent runs: {known})")
         return rows[0]
