@@ -48,9 +48,9 @@ class SimkitGroup(click.Group):
         except Exception as exc:  # a bug: still one line unless --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            from simkit.store.connect import store_error
+            from simkit.store import connect
 
-            mapped = store_error(exc, getattr(exc, "filename", None) or "the run database")
+            mapped = connect.store_error(exc, getattr(exc, "filename", None) or connect.last_opened or "the run database")
             if mapped is not None:  # a file problem (disk full, damaged database): not a bug
                 err_console.print(f"[bold red]error:[/] {escape(redact(str(mapped)))}", highlight=False, soft_wrap=True)
                 sys.exit(mapped.exit_code)

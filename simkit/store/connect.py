@@ -29,6 +29,7 @@ import sqlite_utils
 from simkit.errors import SimkitError, UsageError
 
 DEFAULT_WAIT_S = 120.0
+last_opened: Path | None = None  # the database a failure most likely concerns (named in the CLI's error line)
 
 
 class DatabaseBusy(SimkitError):
@@ -99,6 +100,8 @@ def open_for_writing(path: Path) -> sqlite_utils.Database:
     """The database at `path` (created, with its folder, if missing) in WAL mode, with the
     busy timeout set before the first statement."""
     path = Path(path)
+    global last_opened
+    last_opened = path
     with translated(path):
         if path.is_dir():
             raise UsageError(f"{path}: is a directory, expected a database file")

@@ -10,12 +10,14 @@ from typing import Iterator
 import sqlite_utils
 
 from simkit.errors import UsageError
+from simkit.store import connect
 from simkit.store.connect import translated, wait_seconds
 
 
 def open_db(path: Path, readonly: bool = True) -> sqlite_utils.Database:
     """A run database for reading; one clear line when `path` is missing or is not one."""
     path = Path(path)
+    connect.last_opened = path
     if not path.exists():
         raise UsageError(f"{path}: run database not found (use --db to name another file)")
     if path.is_dir():
