@@ -4,7 +4,7 @@ Plays the shipped scenes for 3 rounds (the paper's Table 6 setting) and counts, 
 run's llm_calls, calls and tokens per scene-round for the characters (the model under
 test), the narrator and the judges. Settings: the authors' code (importance rated by one
 call per memory, synopsis by the first character's model, scene updated per round) and
-the cheap variant (fixed importance, no synopsis), and the paper's per-actor scene update;
+the cheap variant (fixed importance, no synopsis), and the per-actor scene update of the paper's Algorithm 1 (the whole paper profile: characterbox_paper_bench.py);
 every narrator call is judged. Scripted tokens are estimates
 (characters / 4); `--llm local` counts the embedded model's real tokens (slow: use
 `--scenes 6 --rounds 2`).
@@ -31,7 +31,7 @@ PAPER = {"character": (75.3e3, 14.4e3), "narrator": (25.7e3, 4.2e3)}  # per scen
 SETTINGS = {
     "code": ["characterbox.memory.importance=rated", "characterbox.synopsis=character", "characterbox.scene_update=per_round"],
     "cheap": ["characterbox.memory.importance=fixed", "characterbox.synopsis=none", "characterbox.scene_update=per_round"],
-    "paper": ["characterbox.memory.importance=rated", "characterbox.synopsis=character", "characterbox.scene_update=per_actor"],
+    "per_actor": ["characterbox.memory.importance=rated", "characterbox.synopsis=character", "characterbox.scene_update=per_actor"],
 }
 ROLES = {"character": "characterbox.character.%", "narrator": "characterbox.narrator.%", "judge": "judge.%"}
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--llm", default="scripted")
     parser.add_argument("--scenes", default="1,2,3,4,5,6")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--settings", default="code,cheap,paper")
+    parser.add_argument("--settings", default="code,cheap,per_actor")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     print(f"{args.llm}, scenes {args.scenes}, {args.rounds} rounds; per scene-round (paper: per scene of 3 rounds / 3)")

@@ -72,7 +72,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)["debug"] = debug
 
 
-def _overrides(seed, llm, out) -> dict:
+def _overrides(seed, llm, out, self_judging: bool = False) -> dict:
     from simkit.config import parse_llm_flag
 
     extra: dict = {}
@@ -80,6 +80,8 @@ def _overrides(seed, llm, out) -> dict:
         extra["seed"] = seed
     if llm:
         extra["llm"] = parse_llm_flag(llm)
+    if self_judging:  # the model under test plays the instruments too (simkit/roles.py)
+        extra.setdefault("llm", {})["instruments"] = "same_as_subject"
     if out:
         extra["output"] = {"db": str(out)}
     return extra
@@ -114,7 +116,8 @@ def _execute(sim, *, resume: bool, quiet: bool, title: str):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any key, e.g. trendsim.attack.share=0.3.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run after its last committed tick.")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
+@click.option("--allow-self-judging", "self_judging", is_flag=True, help="Let the model under test play unpinned instruments (judges, narrator, ...): llm.instruments=same_as_subject.")
+def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging) -> None:
     """Run a scenario and write its trajectory to SQLite.
 
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
@@ -124,7 +127,7 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet) -> None:
     from simkit.engine.runner import Simulation, load_scenario
     from simkit.store.reader import RunReader
 
-    config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out))
+    config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out, self_judging))
     db_path = config.output.db
     changes: dict = {}
     if resume_id:
@@ -184,7 +187,8 @@ def run_failure(exc: Exception, sim, hint: str) -> BaseException:
 @click.option("--executor", type=click.Choice(["serial", "process", "ray"]), help="Where points run (default: serial, or process with --jobs > 1).")
 @click.option("--retries", type=int, default=2, show_default=True, help="Times a failed grid point is tried again (it resumes).")
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet) -> None:
+@click.option("--allow-self-judging", "self_judging", is_flag=True, help="Let the model under test play unpinned instruments (judges, narrator, ...): llm.instruments=same_as_subject.")
+def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet, self_judging) -> None:
     """Run a grid of variants into one database, then compare them. Run the same command
     again to resume: finished points are kept, the others resume.
 
@@ -199,7 +203,7 @@ def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet)
     if jobs < 1 or retries < 0:
         raise UsageError("--jobs must be at least 1 and --retries at least 0")
     executor = executor or ("process" if jobs > 1 else "serial")
-    points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out))
+    points, base_config = plan_sweep(scenario, list(sets), seeds, _overrides(None, llm, out, self_judging))
     db = base_config.output.db
 
     def say(what: str, r) -> None:
@@ -270,8 +274,9 @@ def runs_list(db: Path) -> None:
     from simkit.store.reader import RunReader
 
     from simkit.display.safe import print_uncut, plain
+    from simkit.display.tables import instruments_label
 
-    table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", box=box.SIMPLE)
+    table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", "instruments", box=box.SIMPLE)
     for column in table.columns:
         column.no_wrap = True
     for r in RunReader.open(db).runs():
@@ -280,6 +285,7 @@ def runs_list(db: Path) -> None:
             plain(r["run_id"]), plain(r["status"]), f"{(last + 1) if last is not None else 0}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
             f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", plain((r["started_at"] or "")[5:16].replace("T", " ")),
+            plain(instruments_label(r)),
         )
     print_uncut(console, table)  # run ids are copied from here: never cut to the terminal's width
 
@@ -292,12 +298,15 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
     """Config, status, ticks, tokens and metrics of one run (a unique prefix of the id is enough)."""
     import yaml
 
-    from simkit.display.tables import summary_table
+    from simkit.display.tables import models_table, summary_table
     from simkit.store.reader import RunReader
 
     reader = RunReader.open(db)
     run = reader.run(run_id)
     console.print(summary_table(run, reader.metrics(run["run_id"]), max_metrics=10_000 if all_metrics else 24))
+    models = models_table(reader.run_models(run["run_id"]))
+    if models is not None:
+        console.print(models)
     console.print("[bold]config[/]")
     console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False, allow_unicode=True).rstrip(),
                   highlight=False, markup=False, soft_wrap=True)
@@ -389,7 +398,7 @@ def doctor(model, threads, extra_buffers) -> None:
 def _add_feature_commands() -> None:
     import importlib
 
-    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay")):
+    for module, attr in (("simkit.personas.cli", "personas"), ("simkit.replay.cli", "replay"), ("simkit.plugins.cdi.cli", "cdi")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

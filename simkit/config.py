@@ -171,20 +171,49 @@ class LLMSettings(StrictModel):
         return endpoints
 
 
-class LLMConfig(LLMSettings):
-    """The default role's model (the agents, or the model under test) and, under `roles`,
-    other roles' models, e.g. `roles: {narrator: {backend: openai, model: gpt-4o}}`. Which
-    roles a plugin has is its `llm_roles`; `build_config` rejects any other name."""
+# The keys that say which model answers (and where): an instrument pinned under
+# `llm.roles.<role>` takes these from its own entry only, never from the subject.
+MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "endpoints")
+Instruments = Literal["pinned", "same_as_subject", "scripted"]
 
+
+class LLMConfig(LLMSettings):
+    """The subject's model (the model under test: `llm.model`, `--llm`) and, under `roles`,
+    the instruments' models, e.g. `roles: {narrator: {backend: openai, model: gpt-4o}}`.
+    Which roles a plugin has is its `llm_roles`, which are subjects its `subject_roles`;
+    `simkit.roles.check_roles` rejects any other name and any unpinned instrument.
+
+    `instruments` says how the instrument roles get their model:
+    - `pinned` (default): each from its own `llm.roles.<role>` entry, which must set `backend`;
+      its model keys (`MODEL_KEYS`) are never inherited from the subject, the rest
+      (temperature, max_tokens, timeout, ...) is, unless the entry sets it;
+    - `same_as_subject`: the subject's model plays them too (a self-judged run);
+    - `scripted`: the scripted backend plays them (what `--llm scripted` sets: a dry run)."""
+
+    instruments: Instruments = "pinned"
     roles: dict[str, LLMSettings] = Field(default_factory=dict)
 
+    def subject(self) -> LLMSettings:
+        """The subject's settings (the top-level `llm` keys)."""
+        return LLMSettings.model_validate(self.model_dump(exclude={"roles", "instruments"}))
+
     def for_role(self, role: str) -> LLMSettings:
-        """The settings `role` runs with: the default's, overridden by what the role sets."""
+        """The settings `role` runs with. A role without an entry is the subject; a role with
+        one is an instrument, resolved as `instruments` says (see the class docstring)."""
         override = self.roles.get(role)
-        base = LLMSettings.model_validate(self.model_dump(exclude={"roles"}))
+        base = self.subject()
         if override is None:
             return base
-        return base.model_copy(update={k: getattr(override, k) for k in override.model_fields_set})
+        keys = set(override.model_fields_set)
+        if self.instruments == "same_as_subject":
+            keys -= set(MODEL_KEYS)
+        elif self.instruments == "scripted":
+            keys -= set(MODEL_KEYS)
+            base = base.model_copy(update={"backend": "scripted", "model": None, "base_url": None, "endpoints": None})
+        elif "backend" in keys:  # pinned: the role names its whole model
+            defaults = LLMSettings()
+            base = base.model_copy(update={k: getattr(defaults, k) for k in MODEL_KEYS})
+        return base.model_copy(update={k: getattr(override, k) for k in keys})
 
 
 class OutputConfig(StrictModel):
@@ -272,7 +301,8 @@ def read_yaml(path: Path) -> dict:
 
 def build_config(data: dict, source: str, plugin_resolver) -> tuple[ScenarioConfig, BaseModel]:
     """Validate a raw mapping. The plugin's section lives under the plugin's name
-    (e.g. `trendsim:`) and is validated by that plugin's `config_model`."""
+    (e.g. `trendsim:`) and is validated by that plugin's `config_model`. The LLM roles are
+    checked after this, by `simkit.roles.check_roles` (`simkit.engine.runner.configure`)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
     data = dict(data)
@@ -298,11 +328,6 @@ def build_config(data: dict, source: str, plugin_resolver) -> tuple[ScenarioConf
         scenario = ScenarioConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_validation_error(source, err)) from None
-    roles = set(getattr(plugin_cls, "llm_roles", ()))
-    for role in scenario.llm.roles:
-        if role not in roles:
-            known = ", ".join(sorted(roles)) or "none: it runs every call on the default model"
-            raise ConfigError(f"{source}: llm.roles.{role}: unknown role for plugin {plugin_name} (its roles: {known})")
     try:
         plugin_cfg = plugin_cls.config_model.model_validate(section)
     except ValidationError as err:
@@ -328,13 +353,16 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def parse_llm_flag(flag: str) -> dict[str, Any]:
-    """`--llm scripted`, `--llm local`, `--llm local:/path/model.gguf`, `--llm openai:gpt-4o-mini`."""
+    """`--llm scripted`, `--llm local`, `--llm local:/path/model.gguf`, `--llm openai:gpt-4o-mini`:
+    the subject's model. `scripted` also sets `instruments: scripted` (a dry run)."""
     backend, _, model = flag.partition(":")
     if backend not in ("scripted", "local", "openai"):
         raise ConfigError(f"--llm {flag}: backend must be scripted, local[:GGUF] or openai:MODEL")
     if backend == "openai" and not model:
         raise ConfigError(f"--llm {flag}: name the model, e.g. openai:gpt-4o-mini")
     out: dict[str, Any] = {"backend": backend}
+    if backend == "scripted":  # a dry run: every instrument is scripted too, nothing is loaded
+        out["instruments"] = "scripted"
     if model:
         out["model"] = model
     elif backend != "openai":

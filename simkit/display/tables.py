@@ -29,7 +29,7 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
     table.add_row("status", plain(str(run["status"]) + (f": {run['error']}" if run.get("error") else "")))
     last = run.get("last_tick")
     table.add_row("ticks", f"{(last + 1) if last is not None else 0} of {run['ticks_total']}")
-    table.add_row("model", plain(run["model"]))
+    table.add_row("model", plain(str(run["model"]) + instruments_note(run)))
     table.add_row(
         "LLM calls",
         f"{run['llm_calls'] or 0} called, {run['cache_hits'] or 0} from cache, {run['retries'] or 0} retries, "
@@ -45,6 +45,34 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
         table.add_row(plain(name), format_value(m["value"]))
     if len(shown) > max_metrics:
         table.add_row("...", plain(f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}"))
+    return table
+
+
+INSTRUMENTS = {"pinned": ("pinned", ""),
+               "same_as_subject": ("self-judged", "the model under test also played the instruments"),
+               "scripted": ("dry run", "every instrument scripted")}
+
+
+def instruments_label(run: dict) -> str:
+    """How the run's instruments (judges, narrator, ...) got their model: pinned, self-judged
+    or dry run (`llm.instruments` in the stored config)."""
+    mode = (json.loads(run.get("config_json") or "{}").get("llm") or {}).get("instruments", "pinned")
+    return INSTRUMENTS.get(mode, (mode, ""))[0]
+
+
+def instruments_note(run: dict) -> str:
+    label = instruments_label(run)
+    why = dict(INSTRUMENTS.values()).get(label, "")
+    return f" ({label}: {why})" if why else ""
+
+
+def models_table(rows: list[dict]) -> Table | None:
+    """A run's `run_models`: every role's kind, backend, model and endpoint."""
+    if not rows:
+        return None
+    table = Table("role", "kind", "backend", "model", "endpoint", title="models", title_justify="left")
+    for r in rows:
+        table.add_row(r["role"], r["kind"], r["backend"] or "", r["model"] or "", r["base_url"] or "")
     return table
 
 

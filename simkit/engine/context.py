@@ -102,7 +102,10 @@ class RunContext:
 
     def judgement(self, record: dict) -> None:
         """One judge message: scores with the critique, evidence and labels they came with
-        (keys: `simkit.engine.recorder.JUDGEMENT_KEYS`)."""
+        (keys: `simkit.engine.recorder.JUDGEMENT_KEYS`). `model` defaults to the model of the
+        record's role, so every row names the model that wrote it."""
+        if not record.get("model"):
+            record = {**record, "model": self.llm_for(record.get("role") or "judge").model}
         self.recorder.judgement(record)
 
     def record(self, table: str, row: dict) -> None:

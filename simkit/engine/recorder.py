@@ -95,7 +95,7 @@ class Recorder:
         self.buffer.plugin_rows[table].append((self.key(), row))
 
 
-JUDGEMENT_KEYS = ("item_id", "judge_id", "role", "phase", "round", "metrics", "text", "scores", "evidence", "visible_to", "parsed_ok", "labels")
+JUDGEMENT_KEYS = ("item_id", "judge_id", "role", "phase", "round", "metrics", "text", "scores", "evidence", "visible_to", "parsed_ok", "labels", "model")
 
 
 def judgement_row(record: dict) -> dict:
@@ -116,4 +116,5 @@ def judgement_row(record: dict) -> dict:
         "visible_to_json": dumps(record.get("visible_to")),
         "parsed_ok": int(bool(record.get("parsed_ok", True))),
         "labels_json": dumps(record.get("labels") or {}),
+        "model": record.get("model"),
     }

@@ -29,6 +29,7 @@ from simkit.llm.base import Backend
 from simkit.llm.client import COUNTERS, LLMClient
 from simkit.personas.model import Persona, load_personas
 from simkit.plugins.base import Plugin
+from simkit.roles import check_roles, run_model_rows
 from simkit.store.reader import RunReader
 from simkit.store.writer import RunWriter, dumps, now_iso
 
@@ -184,6 +185,7 @@ class Simulation:
                     "last_tick": None,
                     **dict.fromkeys(COUNTERS, 0),
                 },
+                run_model_rows(self.run_id, self.plugin_cls, self.config.llm, self.ctx.llms),
                 [
                     {
                         "agent_id": a.agent_id,
@@ -268,9 +270,17 @@ def load_scenario(path: Path, overrides: list[str] | None = None, extra: dict | 
             else:
                 data[key] = value
     apply_overrides(data, overrides or [])
-    return build_config(data, str(path), load_plugin)
+    return configure(data, str(path))
+
+
+def configure(data: dict, source: str):
+    """Validate a scenario mapping, then its LLM roles (subjects, pinned instruments, panel
+    judges: `simkit.roles.check_roles`). Returns (config, plugin config)."""
+    config, plugin_cfg = build_config(data, source, load_plugin)
+    check_roles(config, load_plugin(config.plugin, source), plugin_cfg, source)
+    return config, plugin_cfg
 
 
 def config_from_run(reader: RunReader, run_id: str):
     stored = json.loads(reader.run(run_id)["config_json"])
-    return build_config(stored, f"run {run_id}", load_plugin)
+    return configure(stored, f"run {run_id}")

@@ -12,17 +12,29 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simkit.config import StrictModel
+from simkit.config import LLMSettings, StrictModel
 
 RESERVED_IDS = ("arbiter", "summarizer")
 
 
 class JudgeSpec(StrictModel):
-    """One judge: its id (also its cache slot), its persona, and which LLM serves it."""
+    """One judge: its id (also its cache slot), its persona, and which LLM serves it: its own
+    model (`llm: {backend: openai, model: X, base_url: ...}`, served as role `judge:<id>`),
+    else the plugin role `role` (default `judge`)."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     persona: str
     role: str = Field(default="judge", description="passed to host.llm_for(): which LLM answers")
+    llm: LLMSettings | None = Field(default=None, description="this judge's own model; its role becomes judge:<id>")
+
+    @model_validator(mode="after")
+    def _own_model(self) -> JudgeSpec:
+        if self.llm is not None:
+            own = f"judge:{self.id}"
+            if "role" in self.model_fields_set and self.role not in (own, "judge"):
+                raise ValueError(f"judge {self.id}: give either role or llm, not both")
+            object.__setattr__(self, "role", own)
+        return self
 
 
 class Disagreement(StrictModel):
@@ -57,6 +69,7 @@ class JudgeConfig(StrictModel):
     critique_first: bool = Field(default=True, description="the answer's critique comes before its scores")
     critique_call: bool = Field(default=False, description="a separate critique call before the scoring call")
     strategy: Literal["one_by_one", "simultaneous", "simultaneous_summarizer"] = "one_by_one"
+    debate: bool = Field(default=True, description="debate the disputed metrics before the arbiter (ChatEval); false: the arbiter reads the independent answers (PersonaArena as published)")
     max_debate_rounds: int = Field(default=2, ge=0)
     blind_final: bool = Field(default=True, description="no judge sees another judge's final statement")
     disagreement: Disagreement = Disagreement()

@@ -117,7 +117,7 @@ class Debate:
             self.spoken.append(Message(judge.id, "argument", round, parsed.argument, evidence=list(parsed.evidence)))
         public = parsed is not None and not self.summarized
         self.session.record(
-            judge_id=judge.id, role="judge", phase="debate", round=round, metrics=self.keys,
+            judge_id=judge.id, role=judge.role, phase="debate", round=round, metrics=self.keys,
             text=parsed.argument if parsed else answer.text[:500],
             evidence=parsed.evidence if parsed else [],
             visible_to=None if public else [judge.id], parsed_ok=answer.ok,
@@ -134,7 +134,7 @@ class Debate:
         )
         self.summary = Message("summarizer", "summary", round, answer.parsed)
         self.session.record(
-            judge_id="summarizer", role="summarizer", phase="summary", round=round, metrics=self.keys,
+            judge_id="summarizer", role=self.config.summarizer_role, phase="summary", round=round, metrics=self.keys,
             text=answer.parsed, visible_to=None, parsed_ok=True,
         )
 

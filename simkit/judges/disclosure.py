@@ -129,7 +129,7 @@ class DisclosureJudge:
         self.host.judgement({
             "item_id": item.item_id,
             "judge_id": self.config.judge_id,
-            "role": "judge",
+            "role": self.config.role,
             "phase": "disclosure",
             "round": 0,
             "metrics": ["shareable", "sensitive"],
@@ -142,6 +142,7 @@ class DisclosureJudge:
             "visible_to": [self.config.judge_id],
             "parsed_ok": known,
             "labels": labels,
+            "model": self.caller.host.llm_for(self.config.role).model,
         })
 
 

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 RECORD_KEYS = (
     "item_id", "judge_id", "role", "phase", "round", "metrics", "text",
-    "scores", "evidence", "visible_to", "parsed_ok", "labels",
+    "scores", "evidence", "visible_to", "parsed_ok", "labels", "model",
 )
 
 

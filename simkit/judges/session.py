@@ -2,9 +2,12 @@
 
 1. critique (optional separate call, CharacterBox) and independent blind scoring;
 2. the disagreement rule picks the disputed keys (all keys with `full_debate`);
-3. only those are debated, then each judge gives a final statement on them;
+3. with `debate` (ChatEval style), only those are debated, then each judge gives a final
+   statement on them;
 4. the arbiter settles the keys still disputed after the finals (or left without any valid
-   final score), replacing only those; every other key keeps the panel's aggregate.
+   final score), replacing only those; every other key keeps the panel's aggregate. Without
+   `debate` (PersonaArena as published) the arbiter settles the disputed keys from the
+   independent answers, and every other key is the mean of the independent scores.
 
 A judge whose independent answer never parses sits out the debate and counts for nothing;
 one whose final never parses is left out of the debated keys. Records go to the host in
@@ -51,6 +54,7 @@ class Session:
         self.item_id = item_id
         self.case = case
         self.base_labels = labels
+        self.role_of = {judge.id: judge.role for judge in config.judges}  # the LLM role that answers for a judge
         self.caller = Caller(
             host, temperature=config.temperature, max_tokens=config.max_tokens,
             max_parse_retries=config.max_parse_retries,
@@ -64,7 +68,7 @@ class Session:
         votes = await self._independent(critiques)
         valid = [v for v in votes if v.ok]
         disputed = disputed_keys(valid, keys, cfg.disagreement)
-        debated = list(keys) if cfg.full_debate and len(valid) > 1 else disputed
+        debated = (list(keys) if cfg.full_debate and len(valid) > 1 else disputed) if cfg.debate else []
         for vote in votes:
             self.record_vote(vote, 0, visible_to=None if debated and vote.ok else [vote.judge_id])
 
@@ -91,6 +95,8 @@ class Session:
             ]
             if unsettled:
                 arbitrated = await self._settle(unsettled, valid, good, scores, source, notes)
+        elif disputed:  # no debate (PersonaArena as published): the arbiter reads the independent answers
+            arbitrated = await self._settle(disputed, valid, [], scores, source, notes)
         for key in keys:
             if scores[key] is None:
                 source[key] = None
@@ -140,7 +146,7 @@ class Session:
         answers = await self.host.gather(*(one(j) for j in self.config.judges))
         for judge, answer in zip(self.config.judges, answers):
             self.record(
-                judge_id=judge.id, role="judge", phase="critique", round=0, metrics=self.sheet.keys,
+                judge_id=judge.id, role=judge.role, phase="critique", round=0, metrics=self.sheet.keys,
                 text=answer.parsed, visible_to=[judge.id], parsed_ok=True,
             )
         return {judge.id: answer.parsed for judge, answer in zip(self.config.judges, answers)}
@@ -161,7 +167,7 @@ class Session:
     async def _arbitrate(self, keys: list[str], votes: Sequence[Vote], finals: Sequence[Vote]) -> Answer:
         entries = self.sheet.select(keys)
         final_of = {f.judge_id: f for f in finals}
-        round = self.config.max_debate_rounds + 2
+        round = self.config.max_debate_rounds + 2 if self.config.debate else 1
         history = []
         for vote in votes:
             history.append(statement(vote, keys, 0))
@@ -175,7 +181,7 @@ class Session:
             "arbiter", self.config.arbiter.role, self.agent("arbiter"), messages, arbiter_answer(bounds(entries))
         )
         self.record(
-            judge_id="arbiter", role="arbiter", phase="arbiter", round=round, metrics=keys,
+            judge_id="arbiter", role=self.config.arbiter.role, phase="arbiter", round=round, metrics=keys,
             text=answer.parsed.rationale if answer.ok else answer.text[:500],
             scores=answer.parsed.scores.model_dump() if answer.ok else {k: None for k in keys},
             visible_to=[], parsed_ok=answer.ok, labels={} if answer.ok else {"error": answer.error},
@@ -210,7 +216,7 @@ class Session:
         if self.sheet.pairwise and vote.ok and vote.phase == "independent":
             labels["preference"] = self._preference(vote)
         self.record(
-            judge_id=vote.judge_id, role="judge", phase=vote.phase, round=round, metrics=list(vote.scores),
+            judge_id=vote.judge_id, role=self.role_of.get(vote.judge_id, "judge"), phase=vote.phase, round=round, metrics=list(vote.scores),
             text=vote.text, scores=vote.scores, evidence=vote.evidence, visible_to=visible_to,
             parsed_ok=vote.ok, labels=labels,
         )
@@ -239,4 +245,5 @@ class Session:
             "visible_to": None if visible_to is None else list(visible_to),
             "parsed_ok": parsed_ok,
             "labels": {**self.base_labels, **(labels or {})},
+            "model": self.host.llm_for(role).model,
         })

@@ -142,6 +142,9 @@ class Plugin(ABC, Generic[ConfigT]):
     # LLM roles besides the default one, each configurable under `llm.roles.<role>`
     # (a character model under test next to a fixed narrator, judges on their own models).
     llm_roles: ClassVar[tuple[str, ...]] = ()
+    # The roles of `llm_roles` the model under test plays (`llm.model`, `--llm`); every other
+    # role is an instrument that must be pinned under `llm.roles` (simkit/roles.py).
+    subject_roles: ClassVar[tuple[str, ...]] = ()
     # `sweep_report(reader, run_ids, console)`: the comparison table of `simkit sweep`;
     # None keeps the generic one (each run's final metrics).
     sweep_report: ClassVar[SweepReport | None] = None

@@ -63,6 +63,14 @@ class RunReader:
     def config(self, run_id: str) -> dict:
         return json.loads(self.run(run_id)["config_json"])
 
+    def run_models(self, run_id: str) -> list[dict]:
+        """Every role's model (`run_models`): the subject's first, then the instruments'."""
+        if "run_models" not in self.db.table_names():
+            return []
+        return list(self.db.query(
+            "select role, kind, backend, model, base_url from run_models where run_id = ? "
+            "order by kind = 'instrument', rowid", [run_id]))
+
     def metrics(self, run_id: str, tick: int | None = None) -> list[dict]:
         if tick is None:
             return list(self.db.query("select * from metrics where run_id = ? order by tick, name, labels_json", [run_id]))

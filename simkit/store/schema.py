@@ -16,6 +16,12 @@ TABLES: dict[str, dict] = {
         },
         pk="run_id",
     ),
+    # Every role's model (simkit/roles.py): the subject's and each instrument's, panel judges
+    # as `judge:<id>`; endpoints without keys. Written with the run header.
+    "run_models": dict(
+        columns={"run_id": str, "role": str, "kind": str, "backend": str, "model": str, "base_url": str},
+        pk=("run_id", "role"),
+    ),
     "agents": dict(
         columns={"run_id": str, "agent_id": str, "kind": str, "persona_id": str, "persona_json": str},
         pk=("run_id", "agent_id"),
@@ -53,7 +59,7 @@ TABLES: dict[str, dict] = {
         columns={
             "run_id": str, "tick": int, "seq": int, "item_id": str, "judge_id": str, "role": str, "phase": str,
             "round": int, "metrics_json": str, "text": str, "scores_json": str, "evidence_json": str,
-            "visible_to_json": str, "parsed_ok": int, "labels_json": str,
+            "visible_to_json": str, "parsed_ok": int, "labels_json": str, "model": str,
         },
         pk=("run_id", "tick", "seq"),
     ),

@@ -70,11 +70,13 @@ class RunWriter:
         """A write transaction holding the database's write lock (waits, bounded, for it)."""
         return write_transaction(self.db, self.path)
 
-    def start_run(self, row: dict, agents: list[dict] | tuple = ()) -> None:
-        """The run's header and its agents, in one transaction: a run is never in the
-        database without the agents a resume checks against."""
+    def start_run(self, row: dict, models: list[dict] | None = None, agents: list[dict] | tuple = ()) -> None:
+        """The run's header, its `run_models` rows and its agents, in one transaction: a run
+        is never in the database without the agents a resume checks against."""
         with self.atomic():
             self.db["runs"].insert(row, replace=True)
+            if models:
+                self.db["run_models"].insert_all(models, replace=True)
             if agents:
                 self._insert_agents(row["run_id"], agents)
 

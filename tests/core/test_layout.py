@@ -80,9 +80,11 @@ def test_roles_resolve_over_the_default_and_share_a_backend_where_they_can():
 def test_an_unknown_role_is_a_config_error_naming_the_key():
     from simkit.engine.registry import load_plugin
 
+    from simkit.engine.runner import configure
+
     data = {"name": "t", "plugin": "trendsim", "llm": {"roles": {"narator": {"temperature": 0}}}}
-    with pytest.raises(ConfigError, match=r"x.yaml: llm.roles.narator: unknown role for plugin trendsim \(its roles: attacker, censor\)"):
-        build_config(data, "x.yaml", load_plugin)
+    with pytest.raises(ConfigError, match=r"x.yaml: llm.roles.narator: unknown role for plugin trendsim \(its instrument roles: attacker, censor\)"):
+        configure(data, "x.yaml")
     bad_value = {"name": "t", "plugin": "trendsim", "llm": {"roles": {"censor": {"temperature": 9}}}}
     with pytest.raises(ConfigError, match=r"llm.roles.censor.temperature"):
         build_config(bad_value, "x.yaml", load_plugin)

@@ -58,9 +58,9 @@ class Mind:
     budget: int = 0  # vetoes left in the running cycle
 
     def keep(self, messages: Messages, limit: int) -> None:
-        """Keep the last `limit` messages, cut where a user message starts (a tool result
-        never loses the call it answers)."""
-        kept = messages[-limit:]
+        """Keep the last `limit` messages (0: all, as the authors keep every earlier cycle),
+        cut where a user message starts (a tool result never loses the call it answers)."""
+        kept = list(messages[-limit:]) if limit else list(messages)
         while kept and kept[0].get("role") != "user":
             kept = kept[1:]
         self.history = kept

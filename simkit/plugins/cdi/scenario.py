@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,7 +69,13 @@ class Scenario(Strict):
     shareable: Items
     sender_task: str = "Monitor notifications and take necessary actions in response."
     recipient_task: str = ""
+    sender_requirement: str = Field(default="", description="the sender's requirement text; empty: the plugin's own")
+    recipient_requirement: str = Field(default="", description="the recipient's requirement text; empty: the plugin's own")
+    subject_task: str = ""
+    original_tasks: dict[str, str] = Field(default_factory=dict, description="the seed tasks an authors' file carries")
     origin: str = "simkit"
+    id_note: str = Field(default="", description="how the id was made when the file's own name was not unique")
+    provenance: str = Field(default="", description="where a written scenario came from (e.g. the search that found its attack)")
 
     @property
     def attack_task(self) -> str:
@@ -100,8 +107,8 @@ def _app(value: Any, field: str, source: str) -> str:
 
 
 def from_authors(data: dict, source: str, stem: str) -> dict:
-    """The authors' layout as simkit's (their tasks and requirement texts are not kept: the
-    plugin's prompts carry the requirement, and the attack task is rebuilt the same way)."""
+    """The authors' layout as simkit's, every task and requirement text kept: a file whose
+    recipient task was searched (or whose sender task was optimised) runs as that."""
     cfg = "simulation_config"
     subject, sender, recipient = (f"{cfg}.data_{r}_agent" for r in ("subject", "sender", "recipient"))
 
@@ -121,8 +128,26 @@ def from_authors(data: dict, source: str, stem: str) -> dict:
         "retrieve_app": _app(_at(data, retrieve_field, source), retrieve_field, source),
         "leak_app": leak,
         "sensitive": items("sensitive_data"), "shareable": items("shareable_data"),
+        "sender_task": _text(data, f"{sender}.task", source) or Scenario.model_fields["sender_task"].default,
+        "recipient_task": _text(data, f"{recipient}.task", source),
+        "sender_requirement": _text(data, f"{sender}.requirement", source),
+        "recipient_requirement": _text(data, f"{recipient}.requirement", source),
+        "subject_task": _text(data, f"{subject}.task", source),
+        "original_tasks": data.get("original_tasks") or {},
         "origin": "authors",
     }
+
+
+def _text(data: dict, path: str, source: str) -> str:
+    """An optional text field of the authors' layout ('' when absent)."""
+    node: Any = data
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if node is None:
+        return ""
+    if not isinstance(node, str):
+        raise ConfigError(f"{source}: {path}: must be a text, got {type(node).__name__}")
+    return node
 
 
 def load_file(path: Path) -> Scenario:
@@ -154,13 +179,25 @@ def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
     path = Path(path) if path is not None else DATA
     if not path.exists():
         raise ConfigError(f"{path}: cdi.scenarios: no such file or folder")
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    files = sorted(path.glob("*.json"), key=_natural) if path.is_dir() else [path]
     if not files:
         raise ConfigError(f"{path}: cdi.scenarios: the folder holds no *.json scenario")
+    loaded = [(file, load_file(file)) for file in files]
+    repeated = {i for i, n in Counter(s.id for _f, s in loaded).items() if n > 1}
     out: dict[str, Scenario] = {}
-    for file in files:
-        scenario = load_file(file)
+    for file, scenario in loaded:
+        if scenario.id in repeated and scenario.origin == "authors":
+            # the authors' test set repeats 8 `original_name`s (one seed, two norms): the
+            # file name tells them apart, and the run record says so (`id_note`)
+            new = f"{scenario.id}.{file.stem}"
+            scenario = scenario.model_copy(update={
+                "id": new, "id_note": f"{file.name}: original_name {scenario.id!r} is shared with another file; id {new!r}"})
         if scenario.id in out:
             raise ConfigError(f"{file}: id: {scenario.id!r} is used by another scenario in {path}")
         out[scenario.id] = scenario
     return out
+
+
+def _natural(path: Path) -> tuple:
+    """example_2 before example_10 (the authors' order)."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.stem))

@@ -23,6 +23,21 @@ def combine(rows: Sequence[Scores], metrics: Sequence[str]) -> dict[str, float |
     return out
 
 
+def spread(rows: Sequence[Scores], metrics: Sequence[str]) -> dict[str, float | None]:
+    """Per-metric sample standard deviation over rows (scenes), and of the rows' "average"
+    (the paper's ± in Table 1); None with fewer than two values."""
+    def sd(values: Iterable[float | None]) -> float | None:
+        kept = [v for v in values if v is not None]
+        if len(kept) < 2:
+            return None
+        m = sum(kept) / len(kept)
+        return (sum((v - m) ** 2 for v in kept) / (len(kept) - 1)) ** 0.5
+
+    out = {m: sd(row.get(m) for row in rows) for m in metrics}
+    out["average"] = sd(row.get("average") for row in rows)
+    return out
+
+
 def by_kind(calls: Sequence[tuple[str, Scores]], metrics: Sequence[str]) -> dict[str, dict[str, float | None]]:
     """Gricean scores of narrator calls averaged per call type (influence, result, ...)."""
     kinds: dict[str, list[Scores]] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from simkit.llm.client import LLMClient
 from simkit.plugins.characterbox import answers
-from simkit.plugins.characterbox.agents import PROMPTS, Character
+from simkit.plugins.characterbox.agents import Character, OnAnswer, prompts_for
 from simkit.plugins.characterbox.scenes import SceneInfo
 
 NARRATOR = "characterbox.narrator"
@@ -31,8 +31,10 @@ class NarratorCall:
 
 
 class Narrator:
-    def __init__(self, agent_id: str, scene: SceneInfo, characters: list[Character], llm: LLMClient):
+    def __init__(self, agent_id: str, scene: SceneInfo, characters: list[Character], llm: LLMClient, *,
+                 lang: str = "en", on_answer: OnAnswer | None = None):
         self.agent_id, self.scene, self.characters, self.llm = agent_id, scene, characters, llm
+        self.prompts, self.on_answer = prompts_for(lang), on_answer
         self.calls: list[NarratorCall] = []
 
     @property
@@ -40,12 +42,14 @@ class Narrator:
         return [c.name for c in self.characters]
 
     def system(self) -> str:
-        return PROMPTS.render("narrator_system.j2", scene=self.scene, characters=self.characters)
+        return self.prompts.render("narrator_system.j2", scene=self.scene, characters=self.characters)
 
     async def ask(self, kind: str, template: str, schema: type, **values: Any):
-        user = PROMPTS.render(template, **values)
+        user = self.prompts.render(template, **values)
         msgs = [{"role": "system", "content": self.system()}, {"role": "user", "content": user}]
         ans = await self.llm.complete(msgs, schema=schema, purpose=f"{NARRATOR}.{kind}", agent_id=self.agent_id)
+        if self.on_answer is not None:
+            self.on_answer(ans, f"{NARRATOR}.{kind}", self.agent_id)
         self.calls.append(NarratorCall(kind, user, ans.text, ans.ok))
         return ans
 

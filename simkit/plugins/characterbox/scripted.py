@@ -5,7 +5,8 @@ They read the prompts the way a model would have to: a character turns to someon
 line it has observed (so the narrator's influence call finds a target named in the
 action), the narrator picks the first other character an action names (else nobody),
 updates positions toward that character and leaves the scene as it was unless the round
-mentions the door or the fire.
+mentions the door or the fire. They read both prompt sets (English and Chinese) and any
+script in a name: names come from the narrator's enum and from "Name: ..." lines.
 """
 
 from __future__ import annotations
@@ -17,12 +18,23 @@ import numpy as np
 
 from simkit.llm.base import LLMRequest
 
-_NAME = re.compile(r"^You are (.+?)\. Act", re.MULTILINE)
-_SPEAKER = re.compile(r"^([A-Z][^:\n]{1,40}): ", re.MULTILINE)
-_DOES = re.compile(r"^(.+?) does this: (.*)$", re.MULTILINE)
-_WHO = re.compile(r"^What just happened to (.+?):$", re.MULTILINE)
-_FIELD = re.compile(r"^(Time|Location|Description): (.*)$", re.MULTILINE)
-_WAS = re.compile(r"was: Position: (.*?)\. State: (.*?)\.$", re.MULTILINE)
+_NAME = re.compile(r"^(?:You are (.+?)\. Act|你是(.+?)。请以)", re.MULTILINE)
+_SPEAKER = re.compile(r"^([^:：\n]{1,40}): ", re.MULTILINE)
+_HEADERS = ("Answer", "Where", "Event", "Memory", "Name", "Character", "Position", "State", "Time", "Location", "Description")
+_DOES = re.compile(r"^(?:(.+?) does this: (.*)|(.+?)的动作：(.*))$", re.MULTILINE)
+_WHO = re.compile(r"^(?:What just happened to (.+?):|刚刚发生在(.+?)身上的事：)$", re.MULTILINE)
+_FIELD = re.compile(r"^(Time|Location|Description|时间|地点|描述)[:：] ?(.*)$", re.MULTILINE)
+_ZH_FIELD = {"时间": "Time", "地点": "Location", "描述": "Description"}
+_WAS = re.compile(r"(?:was: Position: (.*?)\. State: (.*?)\.|之前：位置：(.*?)。状态：(.*?)。)$", re.MULTILINE)
+
+
+def _first(match: re.Match | None) -> tuple[str, ...] | None:
+    """The groups of whichever alternative matched (English or Chinese)."""
+    if match is None:
+        return None
+    groups = match.groups()
+    half = len(groups) // 2
+    return groups[:half] if groups[0] is not None else groups[half:]
 GESTURES = ("steps closer to", "fixes a steady look on", "leans in toward", "gestures sharply at",
             "sets down what he holds and faces", "circles slowly around")
 ALONE = ("paces to the window", "straightens up, arms folded", "glances around the room", "moves nearer the door")
@@ -38,13 +50,13 @@ def _user(request: LLMRequest) -> str:
 
 
 def _me(request: LLMRequest) -> str:
-    match = _NAME.search(_system(request))
-    return match.group(1) if match else "The character"
+    found = _first(_NAME.search(_system(request)))
+    return found[0] if found else "The character"
 
 
 def _others_seen(request: LLMRequest) -> list[str]:
     me = _me(request)
-    names = [n for n in _SPEAKER.findall(_user(request)) if n != me and not n.startswith(("Answer", "Where", "Event"))]
+    names = [n for n in _SPEAKER.findall(_user(request)) if n != me and not n.startswith(_HEADERS)]
     return list(dict.fromkeys(names))
 
 
@@ -81,13 +93,13 @@ def importance(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def synopsis(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
-    keys = list((request.schema_json or {}).get("properties", {}))
-    return {k: f"{k.replace('_', ' ').title()} presses the matter one step further." for k in keys}
+    fields = (request.schema_json or {}).get("properties", {})
+    return {k: f"{f.get('title', k)} presses the matter one step further." for k, f in fields.items()}
 
 
 def influence(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
     names = request.schema_json["properties"]["target"]["enum"]
-    actor, doing = _DOES.search(_user(request)).groups()
+    actor, doing = _first(_DOES.search(_user(request)))
     named = [n for n in names if n != actor and n in doing]
     if named:
         return {"target": named[0], "effect": f"{named[0]} is confronted at close quarters."}
@@ -100,14 +112,14 @@ def result(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
 
 def update_character(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
     text = _user(request)
-    who = _WHO.search(text).group(1)
-    position, state = _WAS.search(text).groups() if _WAS.search(text) else ("where they were", "alert")
+    who = _first(_WHO.search(text))
+    position, state = _first(_WAS.search(text)) or ("where they were", "alert")
     moved = "close to the others" if "closes" in text or "steps" in text else position
     return {"position": moved, "state": f"{state.split(';')[0]}; more tense now"[:300] if who else state}
 
 
 def update_scene(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
-    fields = dict(_FIELD.findall(_system(request)))
+    fields = {_ZH_FIELD.get(k, k): v for k, v in _FIELD.findall(_system(request))}
     description = fields.get("Description", "")
     if "door" in _user(request).lower() and "door stands open" not in description:
         description = (description + " The door stands open.").strip()
@@ -115,7 +127,7 @@ def update_scene(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any
 
 
 def summary(request: LLMRequest, rng: np.random.Generator) -> dict[str, Any]:
-    speakers = list(dict.fromkeys(_SPEAKER.findall(_user(request))))
+    speakers = [n for n in dict.fromkeys(_SPEAKER.findall(_user(request))) if not n.startswith(_HEADERS)]
     return {"summary": f"{', '.join(speakers) or 'Nobody'} acted in turn and the conflict sharpened."}
 
 

@@ -60,7 +60,8 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     name = "personaarena"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("environment", "npc", "judge", "arbiter")
+    llm_roles = ("protagonist", "environment", "npc", "judge", "arbiter")
+    subject_roles = ("protagonist",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(leaderboard)
 
     def scripted_responders(self):

@@ -60,7 +60,8 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
     name = "trendsim"
     mode = "sequential"
     prompts_dir = PROMPTS_DIR
-    llm_roles = ("attacker", "censor")
+    llm_roles = ("user", "attacker", "censor")
+    subject_roles = ("user",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(table5)
 
     def scripted_responders(self):

@@ -16,7 +16,7 @@ from tests.conftest import ROOT, SMALL_PERSONAS, run_cli
 def write_yaml(folder: Path, name: str = "cdi.yaml", **cdi) -> Path:
     data = yaml.safe_load((ROOT / "scenarios" / "cdi.yaml").read_text())
     data["population"] = {"personas": str(SMALL_PERSONAS), "size": 1}
-    data["llm"] = {"backend": "scripted"}
+    data["llm"] = {"backend": "scripted", "instruments": "scripted"}  # a dry run, as --llm scripted
     data["output"] = {"db": str(folder / "run.db")}
     data["cdi"].update(cdi)
     path = folder / name

@@ -12,7 +12,6 @@ from simkit.plugins.cdi.apps import CONTENT_READS
 from tests.plugins.cdi.helpers import (
     api_run,
     cli_run,
-    finals,
     rows,
     tool_calls,
     write_yaml,
@@ -53,7 +52,7 @@ def test_guard_runs_before_every_send_of_the_sender_and_a_veto_is_never_delivere
         text = send["arguments"].get("message") or send["arguments"].get("body") or send["arguments"]["content"]
         assert text in proposed
     vetoed = [c for c in sends if c["result"].get("vetoed")]
-    assert vetoed, "the scripted guard blocks the first, leaking answer"
+    assert vetoed, "the scripted guard blocks a message quoting facts of two categories"
     delivered = {r["text"] for r in rows(conn, "select text from cdi_messages")}
     seen_by_recipient = " ".join(r["items_json"] for r in rows(conn, "select items_json from exposures where agent_id = 'recipient'"))
     for call in vetoed:
@@ -69,7 +68,10 @@ def test_guard_runs_before_every_send_of_the_sender_and_a_veto_is_never_delivere
 def test_a_used_up_guard_budget_lets_sends_through_unscreened(tmp_path):
     conn = api_run(write_yaml(tmp_path), tmp_path / "b.db", "cdi.defense=guarding", "cdi.guard_budget=0")
     assert not calls(conn, "cdi.guard")
-    assert finals(conn)["disclosure.leaked"] > 0
+    sends = [c for c in tool_calls(conn, "sender") if c["tool"] in SENDS]
+    delivered = {r["text"] for r in rows(conn, "select text from cdi_messages where sender = 'sender'")}
+    assert sends and all((c["arguments"].get("message") or c["arguments"].get("body") or c["arguments"]["content"]) in delivered
+                         for c in sends)
     one = api_run(write_yaml(tmp_path, "one.yaml"), tmp_path / "one.db", "cdi.defense=guarding", "cdi.guard_budget=1")
     per_cycle = rows(one, "select episode, cycle, sum(block) blocks from cdi_guard group by episode, cycle")
     assert per_cycle and all(r["blocks"] <= 1 for r in per_cycle)
@@ -91,7 +93,6 @@ def test_instructor_speaks_after_every_content_read_and_the_sender_sees_it_next(
     assert not any(m.get("content", "").startswith("## Instruction") for c in calls(conn, "cdi.recipient")
                    for m in json.loads(c["messages_json"]) if m.get("content"))
     assert all(c["agent_id"] == "instructor" for c in calls(conn, "cdi.instructor"))
-    assert finals(conn)["disclosure.pp"] == 1.0 and finals(conn)["disclosure.hs"] == 1.0
 
 
 def test_an_instructor_answer_that_does_not_parse_falls_back_to_the_authors_instruction(tmp_path):
@@ -114,3 +115,20 @@ def test_bad_tool_arguments_come_back_as_an_error_the_agent_sees(tmp_path):
     errors = [c for c in tool_calls(conn, "sender") if not c["result"]["ok"]]
     assert errors and "max_count" in errors[0]["result"]["content"]
     assert rows(conn, "select status from runs")[0]["status"] == "finished"
+
+
+@pytest.mark.parametrize(("defense", "purpose"), [("guarding", "cdi.guard"), ("cdi", "cdi.instructor")])
+def test_guard_and_instructor_see_the_recipients_public_profile(tmp_path, defense, purpose):
+    """Their [Background] is the sender's whole memory, as the authors pass it: who the
+    recipient is (its public profile) is what a contextual-integrity judgement needs."""
+    from simkit.plugins.cdi.scenario import load_scenarios
+
+    s = load_scenarios()["custody-coordinator"]
+    conn = api_run(write_yaml(tmp_path), tmp_path / "v.db", f"cdi.defense={defense}")
+    prompts = calls(conn, purpose)
+    assert prompts
+    for call in prompts:
+        text = "\n".join(m["content"] for m in json.loads(call["messages_json"]) if m["role"] == "user")
+        background = text.split("[Background] ", 1)[1]
+        assert s.recipient.public_profile in background and s.subject.public_profile in background
+        assert s.sender.background in background

@@ -12,13 +12,14 @@ from simkit.llm.scripted import ScriptedBackend
 from tests.conftest import ROOT, SMALL_PERSONAS
 
 SCENARIO = ROOT / "scenarios" / "characterbox.yaml"
+PAPER = ROOT / "scenarios" / "characterbox_paper.yaml"
 
 
-def scenario_file(tmp_path: Path, **section) -> Path:
-    """The shipped scenario on the scripted backend, writing to tmp_path/run.db."""
+def scenario_file(tmp_path: Path, scenario: Path = SCENARIO, **section) -> Path:
+    """A shipped scenario on the scripted backend, writing to tmp_path/run.db."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    data = yaml.safe_load(SCENARIO.read_text())
-    data["llm"] = {"backend": "scripted", "roles": {}}
+    data = yaml.safe_load(scenario.read_text())
+    data["llm"] = {"backend": "scripted", "instruments": "scripted", "roles": {}}  # a dry run, as --llm scripted
     data["population"] = {"personas": str(SMALL_PERSONAS), "size": 1}
     data["output"] = {"db": str(tmp_path / "run.db")}
     data["characterbox"].update(section)
@@ -27,8 +28,9 @@ def scenario_file(tmp_path: Path, **section) -> Path:
     return path
 
 
-async def simulate(tmp_path: Path, responders: dict | None = None, **section) -> tuple[Simulation, sqlite3.Connection]:
-    path = scenario_file(tmp_path, **section)
+async def simulate(tmp_path: Path, responders: dict | None = None, scenario: Path = SCENARIO,
+                   **section) -> tuple[Simulation, sqlite3.Connection]:
+    path = scenario_file(tmp_path, scenario, **section)
     config, plugin_cfg = load_scenario(path)
     sim = Simulation(config, plugin_cfg, tmp_path / "run.db", source=path, backend=ScriptedBackend(config.seed))
     for backend in sim.ctx.llms.backends():

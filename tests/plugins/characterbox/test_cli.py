@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from pathlib import Path
 
 import yaml
 
@@ -93,7 +94,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
 
 
 def test_run_against_an_endpoint_failing_a_fifth_of_calls_completes(tmp_path):
-    path = scenario_file(tmp_path, scene_ids=[1, 6], rounds=2)
+    path = scenario_file(tmp_path, scene_ids=[1, 2, 6], rounds=2)  # the characters alone go to the server: enough calls for the fault share
     with FaultServer(Faults(p_500=0.1, p_429=0.05, p_malformed=0.05, seed=7)) as server:
         env = dict(ENV, OPENAI_API_KEY="sk-test")
         out = run_cli(["run", str(path), "--quiet", "--llm", "openai:stub-model", "--set", f"llm.base_url={server.base_url}",
@@ -105,6 +106,27 @@ def test_run_against_an_endpoint_failing_a_fifth_of_calls_completes(tmp_path):
     assert status == "finished" and faults > 0 and retries >= faults and calls > 0
     assert faults / (calls + faults) > 0.1  # about a fifth of the requests failed
     assert con.execute("select count(*) from ticks").fetchone()[0] == 2
-    values = [v for (v,) in con.execute("select value from metrics where tick = -1 and name like 'score.%'")]
+    values = [v for (v,) in con.execute("select value from metrics where tick = -1 and name like 'score.%' and labels_json = '{}'")]
     assert len(values) == 8 and all(1 <= v <= 5 for v in values)
     con.close()
+
+
+def test_the_paper_profile_over_a_folder_resumes_after_sigkill_as_if_never_killed(tmp_path):
+    """The benchmark at scale is one run: killed mid-way, `--resume` finishes it with the
+    trajectory of an uninterrupted run (Chinese and one-character scenes included)."""
+    from tests.plugins.characterbox.helpers import PAPER
+
+    scenes = Path(__file__).parents[2] / "data" / "characterbox_authors" / "generated_data"
+    section = {"scenes": str(scenes), "rounds": 3, "judging": {"characters": True, "narrator_calls": 0}}
+    ref_dir, kill_dir = tmp_path / "ref", tmp_path / "kill"
+    ref, victim = scenario_file(ref_dir, PAPER, **section), scenario_file(kill_dir, PAPER, **section)
+    run_cli(["run", str(ref), "--quiet"])
+    db = kill_dir / "run.db"
+    kill_after_ticks(victim, db, 1)
+    con = sqlite3.connect(db)
+    run_id, status, last = con.execute("select run_id, status, last_tick from runs").fetchone()
+    con.close()
+    assert status == "running" and last < 2
+    assert "finished" in run_cli(["run", str(victim), "--resume", run_id, "--quiet"]).stdout
+    for name in TRAJECTORY:
+        assert rows(db, name) == rows(ref_dir / "run.db", name), name

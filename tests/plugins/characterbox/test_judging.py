@@ -53,7 +53,7 @@ async def test_scene_and_model_scores_are_means_of_hand_computed_scores(tmp_path
     assert model["immersion"] == pytest.approx((2.5 + 2.0) / 2)
     assert model["average"] == pytest.approx((6 * 3.0 + 2.25) / 7)
     # the critique came first, in its own call, as in the authors' evaluate.py
-    phases = [r[0] for r in con.execute("select phase from judgements where item_id = 's1/mr-darcy' order by seq")]
+    phases = [r[0] for r in con.execute("select phase from judgements where item_id = 's1/c1' order by seq")]
     assert phases == ["critique", "independent"]
 
 

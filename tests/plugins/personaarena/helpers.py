@@ -14,7 +14,7 @@ SCENARIO = ROOT / "scenarios" / "personaarena.yaml"
 
 
 def simulation(db: Path, *sets: str, run_id: str | None = None, responders: dict | None = None, llm: dict | None = None) -> Simulation:
-    extra = {"llm": llm or {"backend": "scripted"}, "population": {"personas": str(SMALL_PERSONAS), "size": 12}}
+    extra = {"llm": llm or {"backend": "scripted", "instruments": "scripted"}, "population": {"personas": str(SMALL_PERSONAS), "size": 12}}
     config, plugin_cfg = load_scenario(SCENARIO, list(sets), extra)
     sim = Simulation(config, plugin_cfg, db, source=SCENARIO, run_id=run_id)
     for backend in sim.ctx.llms.backends():

@@ -128,7 +128,7 @@ def test_human_labels_give_agreement_metrics_and_a_pooled_correlation(tmp_path):
     labels.write_text("".join(json.dumps({"item_id": r, "metric": "immersion", "score": 2 + i % 3}) + "\n" for i, r in enumerate(ids)))
     for seed, run_id in enumerate(ids, 1):
         config, plugin_cfg = load_scenario(SCENARIO, [*POPULATION, f"personaarena.human_labels={labels}"],
-                                           {"llm": {"backend": "scripted"}, "seed": seed})
+                                           {"llm": {"backend": "scripted", "instruments": "scripted"}, "seed": seed})
         asyncio.run(Simulation(config, plugin_cfg, db, source=SCENARIO, run_id=run_id).run())
     conn = sqlite3.connect(db)
     names = {n for (n,) in conn.execute("select distinct name from metrics where tick = -1")}

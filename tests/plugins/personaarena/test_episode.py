@@ -79,7 +79,7 @@ async def test_each_role_calls_its_own_model(tmp_path, monkeypatch):
 
     real = factory.make_backend
     monkeypatch.setattr(factory, "make_backend", lambda cfg, seed: Named(seed, cfg.model) if cfg.backend == "scripted" else real(cfg, seed))
-    roles = {r: {"model": r} for r in ("environment", "npc", "judge", "arbiter")}
+    roles = {r: {"backend": "scripted", "model": r} for r in ("environment", "npc", "judge", "arbiter")}  # pinned
     _, conn = await run_episode(tmp_path / "a.db", "max_turns=6", llm={"backend": "scripted", "model": "tested", "roles": roles},
                                 responders={"judge.score": disputed_scores, "judge.final": disputed_scores})
     by_purpose = {(p, m) for p, m in conn.execute("select distinct purpose, model from llm_calls")}

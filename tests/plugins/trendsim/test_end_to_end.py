@@ -28,7 +28,7 @@ def workdir(tmp_path_factory) -> Path:
             fh.write(json.dumps(persona) + "\n")
     data = yaml.safe_load((ROOT / "scenarios" / "trendsim.yaml").read_text())
     data["population"] = {"personas": str(folder / "personas.jsonl"), "size": N_PERSONAS}
-    data["llm"] = {"backend": "scripted"}
+    data["llm"] = {"backend": "scripted", "instruments": "scripted"}  # a dry run, as --llm scripted
     (folder / "trendsim.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return folder
 
