@@ -7,6 +7,7 @@ runtime failures; tracebacks only with `--debug`.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simkit.errors import SimkitError, UsageError
+from simkit.llm.secrets import redact
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,7 +34,7 @@ class SimkitGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             # escaped: a message's own brackets (the "[run ...: resume with ...]" hint) are text, not markup
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, markup=True, soft_wrap=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
@@ -42,8 +44,15 @@ class SimkitGroup(click.Group):
         except Exception as exc:  # a bug: still one line unless --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            from simkit.store import connect
+
+            mapped = connect.store_error(exc, getattr(exc, "filename", None) or connect.last_opened or "the run database")
+            if mapped is not None:  # a file problem (disk full, damaged database): not a bug
+                err_console.print(f"[bold red]error:[/] {escape(redact(str(mapped)))}", highlight=False, soft_wrap=True)
+                sys.exit(mapped.exit_code)
             err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for the traceback)",
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(redact(str(exc)))} "
+                f"(for the traceback, rerun as: simkit --debug {escape(shlex.join(sys.argv[1:]) or 'COMMAND')})",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -99,7 +108,8 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging, es
     Example: simkit run scenarios/trendsim.yaml --llm scripted --set population.size=50
     """
     from simkit.display.tables import print_summary
-    from simkit.engine.runner import Simulation, config_from_run, load_scenario
+    from simkit.engine.resume import resume_command, resume_config
+    from simkit.engine.runner import Simulation, load_scenario
     from simkit.store.reader import RunReader
 
     config, plugin_cfg = load_scenario(scenario, list(sets), _overrides(seed, llm, out, self_judging))
@@ -110,10 +120,13 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging, es
 
         print_estimate(console, dry_estimate(config, plugin_cfg, scenario, db_path), config.name)
         return
+    changes: dict = {}
     if resume_id:
         reader = RunReader.open(db_path)
-        resume_id = reader.run(resume_id)["run_id"]
-        config, plugin_cfg = config_from_run(reader, resume_id)
+        row = reader.run(resume_id)
+        resume_id = row["run_id"]
+        settings = resume_config(json.loads(row["config_json"]), sets, seed, source=f"run {resume_id}")
+        config, plugin_cfg, changes = settings.config, settings.plugin_cfg, settings.changes
         if llm:  # the backend may change on resume (e.g. the server moved), the answers may not
             config.llm = config.llm.model_copy(update=_overrides(None, llm, None)["llm"])
     from simkit.engine.budget import Budget
@@ -121,26 +134,46 @@ def run(scenario: Path, seed, llm, out, sets, resume_id, quiet, self_judging, es
 
     sim = Simulation(config, plugin_cfg, db_path, source=scenario, run_id=resume_id,
                      budget=Budget.parse(budget, price_of(config.llm.for_role(""))) if budget else None)
+    sim.resume_changes = changes
+    hint = resume_command(scenario, db_path, sim.run_id)
     try:
         result, wall = _execute(sim, resume=bool(resume_id), quiet=quiet, title=config.name)
     except KeyboardInterrupt:
-        err_console.print(
-            f"interrupted; committed ticks are kept. Resume with: simkit run {scenario} --resume {sim.run_id}"
-        )
+        err_console.print(f"interrupted; committed ticks are kept. Resume with: {hint}", markup=False,
+                          highlight=False, soft_wrap=True)
         sys.exit(130)
-    except SimkitError as exc:
-        if isinstance(exc, UsageError) or sim.writer is None:
-            raise
-        raise type(exc)(
-            f"{exc} [run {sim.run_id}: committed ticks are kept; resume with simkit run {scenario} --resume {sim.run_id}]"
-        ) from None
+    except Exception as exc:
+        raise run_failure(exc, sim, hint) from None
     reader = RunReader.open(result.db_path)
     print_summary(console, reader.run(result.run_id), reader.metrics(result.run_id), wall)
-    console.print(f"trajectory: {result.db_path}  (simkit runs show {result.run_id} --db {result.db_path})")
+    console.print(f"trajectory: {escape(str(result.db_path))}  (simkit runs show {escape(result.run_id)} "
+                  f"--db {escape(str(result.db_path))})", highlight=False, soft_wrap=True)
     from simkit.research_cli import report_end
 
     report_end(console, err_console, result, scenario, strict)
 
+
+def run_failure(exc: Exception, sim, hint: str) -> BaseException:
+    """The one-line error for a run that stopped: what went wrong, and how to resume it
+    when it had started (its committed ticks are kept)."""
+    from simkit.llm.secrets import redact
+    from simkit.store.connect import store_error
+
+    if not isinstance(exc, SimkitError):
+        import sqlite3
+
+        if not isinstance(exc, (sqlite3.Error, OSError)):
+            return exc  # a bug: the group's handler prints it in one line (or the traceback with --debug)
+        mapped = store_error(exc, sim.db_path)
+        if mapped is None:
+            return exc
+        exc = mapped
+    message = redact(str(exc), sim.config.llm)
+    if isinstance(exc, UsageError):
+        return type(exc)(message)
+    if not sim.started:
+        return type(exc)(f"{message} (the run had not started; run the same command again)")
+    return type(exc)(f"{message} [run {sim.run_id}: committed ticks are kept; resume with {hint}]")
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
@@ -179,7 +212,7 @@ def sweep(scenario: Path, sets, seeds, llm, out, jobs, executor, retries, quiet,
 
     def say(what: str, r) -> None:
         if what == "done":
-            console.print(f"[green]done[/] {escape(r.label)} -> {r.run_id} ({r.wall:.1f} s)", highlight=False, soft_wrap=True)
+            console.print(f"[green]done[/] {escape(r.label)} -> {escape(r.run_id)} ({r.wall:.1f} s)", highlight=False, soft_wrap=True)
         else:
             err_console.print(f"[yellow]{what}[/] {escape(r.label)} (attempt {r.attempt}): {escape(r.error or '')}",
                               highlight=False, soft_wrap=True)
@@ -229,7 +262,7 @@ def merge(target: Path, sources: tuple[Path, ...]) -> None:
     console.print(
         f"{target}: {len(report.copied)} runs copied, {len(report.replaced)} unfinished copies replaced, "
         f"{len(report.skipped)} already there ({report.rows:,} rows)",
-        soft_wrap=True, highlight=False,
+        soft_wrap=True, highlight=False, markup=False,
     )
 
 
@@ -244,6 +277,7 @@ def runs_list(db: Path) -> None:
     """One line per run."""
     from simkit.store.reader import RunReader
 
+    from simkit.display.safe import print_uncut, plain
     from simkit.display.tables import instruments_label
 
     table = Table("run_id", "status", "ticks", "calls", "cached", "tokens", "started (UTC)", "instruments", box=box.SIMPLE)
@@ -254,12 +288,12 @@ def runs_list(db: Path) -> None:
         done = (last + 1) if last is not None else 0
         early = r.get("end_note") and r["status"] == "finished"
         table.add_row(
-            r["run_id"], r["status"], f"{done} (ended early)" if early else f"{done}/{r['ticks_total']}",
+            plain(r["run_id"]), plain(r["status"]), f"{done} (ended early)" if early else f"{done}/{r['ticks_total']}",
             str(r["llm_calls"] or 0), str(r["cache_hits"] or 0),
-            f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", (r["started_at"] or "")[5:16].replace("T", " "),
-            instruments_label(r),
+            f"{(r['tokens_in'] or 0) + (r['tokens_out'] or 0):,}", plain((r["started_at"] or "")[5:16].replace("T", " ")),
+            plain(instruments_label(r)),
         )
-    console.print(table)
+    print_uncut(console, table)  # run ids are copied from here: never cut to the terminal's width
 
 
 @runs.command("show")
@@ -286,7 +320,8 @@ def runs_show(run_id: str, db: Path, all_metrics: bool) -> None:
         console.print(escape(line), highlight=False, soft_wrap=True)
     print_health(console, stored_warnings(run))
     console.print("[bold]config[/]")
-    console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False).rstrip(), highlight=False)
+    console.print(yaml.safe_dump(json.loads(run["config_json"]), sort_keys=False, allow_unicode=True).rstrip(),
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 @runs.command("compare")
@@ -360,7 +395,7 @@ def export(run_id: str | None, db: Path, runs_spec: str | None, fmt: str, tables
 
         out.mkdir(parents=True, exist_ok=True)
         n = sum(write_sft(reader, rid, out / "sft.jsonl", purposes, append=i > 0) for i, rid in enumerate(run_ids))
-        console.print(f"{out / 'sft.jsonl'}: {n} records")
+        console.print(f"{out / 'sft.jsonl'}: {n} records", markup=False, highlight=False, soft_wrap=True)
         return
     for w in export_runs(reader, run_ids, out, fmt, tables):
         console.print(f"{escape(str(w.path))}: {w.rows} rows", highlight=False, soft_wrap=True)

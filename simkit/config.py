@@ -87,6 +87,13 @@ CacheMode = Literal["off", "use", "replay"]
 Dialect = Literal["auto", "json_schema", "json_object", "prompt"]
 
 
+def check_base_url(value: str) -> str:
+    """An OpenAI-compatible server's URL: http(s), a host, no spaces (`llm.base_url`, `llm.endpoints[].base_url`)."""
+    if not re.match(r"^https?://[^/\s?#]+(/[^\s]*)?$", value):
+        raise ValueError(f"expected an http(s) URL such as http://gpu01:8000/v1, got {value!r}")
+    return value.rstrip("/")
+
+
 class EndpointSettings(StrictModel):
     """One OpenAI-compatible server of an endpoint pool (`llm.endpoints`). Every endpoint of
     a pool serves the same logical model, `llm.model`, which is what the cache key holds."""
@@ -100,9 +107,7 @@ class EndpointSettings(StrictModel):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"expected an http(s) URL such as http://gpu01:8000/v1, got {value!r}")
-        return value.rstrip("/")
+        return check_base_url(value)
 
 
 class Price(StrictModel):
@@ -131,6 +136,11 @@ class LLMSettings(StrictModel):
     n_ctx: int = Field(default=2048, ge=256, le=131072)
     n_threads: int | None = Field(default=None, ge=1, le=256)
     n_parallel: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_base_url(value)
 
     @field_validator("cache", mode="before")
     @classmethod

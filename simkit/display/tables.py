@@ -8,6 +8,8 @@ from collections import defaultdict
 from rich.console import Console
 from rich.table import Table
 
+from simkit.display.safe import plain
+
 
 def format_value(value: float | None) -> str:
     """Counts as integers with separators, everything else to 4 significant digits; a NaN
@@ -20,17 +22,17 @@ def format_value(value: float | None) -> str:
 
 
 def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = None, max_metrics: int = 24) -> Table:
-    table = Table(title=f"run {run['run_id']}", show_header=False, title_justify="left")
+    table = Table(title=plain(f"run {run['run_id']}"), show_header=False, title_justify="left")
     table.add_column("what", style="bold", overflow="fold")
     table.add_column("value")
-    table.add_row("scenario", f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})")
-    table.add_row("status", str(run["status"]) + (f": {run['error']}" if run.get("error") else ""))
+    table.add_row("scenario", plain(f"{run['scenario']} (plugin {run['plugin']}, seed {run['seed']})"))
+    table.add_row("status", plain(str(run["status"]) + (f": {run['error']}" if run.get("error") else "")))
     last = run.get("last_tick")
     if run.get("end_note") and run.get("status") == "finished":
-        table.add_row("ticks", f"{run['end_note']}; the clock allowed {run['ticks_total']}")
+        table.add_row("ticks", plain(f"{run['end_note']}; the clock allowed {run['ticks_total']}"))
     else:
         table.add_row("ticks", f"{(last + 1) if last is not None else 0} of {run['ticks_total']}")
-    table.add_row("model", str(run["model"]) + instruments_note(run))
+    table.add_row("model", plain(str(run["model"]) + instruments_note(run)))
     table.add_row(
         "LLM calls",
         f"{run['llm_calls'] or 0} called, {run['cache_hits'] or 0} from cache, {run['retries'] or 0} retries, "
@@ -43,9 +45,9 @@ def summary_table(run: dict, metrics: list[dict], wall_seconds: float | None = N
     for m in shown[:max_metrics]:
         labels = json.loads(m["labels_json"] or "{}")
         name = m["name"] + ("{" + ",".join(f"{k}={v}" for k, v in labels.items()) + "}" if labels else "")
-        table.add_row(name, format_value(m["value"]))
+        table.add_row(plain(name), format_value(m["value"]))
     if len(shown) > max_metrics:
-        table.add_row("...", f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}")
+        table.add_row("...", plain(f"{len(shown) - max_metrics} more metrics: simkit runs show {run['run_id']}"))
     return table
 
 
@@ -73,7 +75,7 @@ def models_table(rows: list[dict]) -> Table | None:
         return None
     table = Table("role", "kind", "backend", "model", "endpoint", title="models", title_justify="left")
     for r in rows:
-        table.add_row(r["role"], r["kind"], r["backend"] or "", r["model"] or "", r["base_url"] or "")
+        table.add_row(plain(r["role"]), plain(r["kind"]), plain(r["backend"] or ""), plain(r["model"] or ""), plain(r["base_url"] or ""))
     return table
 
 
@@ -98,11 +100,12 @@ def default_sweep_report(reader, run_ids: list[str], console: Console) -> None:
     finals = {r["run_id"]: final_values(reader, r["run_id"]) for g in groups for r in g.runs}
     found = sorted({n for f in finals.values() for n in f}, key=lambda k: ("{" in k, k))
     names = found[:8]
-    table = Table(", ".join(keys) if keys else "run", "n", *names, title="sweep: final metrics per grid point",
-                  title_justify="left")
+    table = Table(title="sweep: final metrics per grid point", title_justify="left")
+    for header in [", ".join(keys) if keys else "run", "n", *names]:
+        table.add_column(plain(header))
     for g in groups:
         cells = [interval([finals[r["run_id"]].get(n) for r in g.runs], over=g.over).text(4) for n in names]
-        table.add_row(g.key, str(len(g.runs)), *cells)
+        table.add_row(plain(g.key), str(len(g.runs)), *cells)
     console.print(table)
     console.print(interval_note(), highlight=False, soft_wrap=True)
     if len(found) > len(names):
@@ -121,6 +124,6 @@ def endpoint_table(metrics: list[dict]) -> Table | None:
         return None
     table = Table("endpoint", "calls", "errors", "mean latency ms", "taken out", title="endpoints", title_justify="left")
     for url, r in rows.items():
-        table.add_row(url, format_value(r.get("calls")), format_value(r.get("errors")),
+        table.add_row(plain(url), format_value(r.get("calls")), format_value(r.get("errors")),
                       f"{r.get('latency_ms') or 0:.0f}", format_value(r.get("ejections")))
     return table

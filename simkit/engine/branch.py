@@ -289,7 +289,7 @@ def fork_hook(sim, writer):
             if not ctx.recorder.replaying:  # the branch's models from here on (runs show, compare --by model)
                 from simkit.roles import run_model_rows
 
-                with writer.db.atomic():
+                with writer.atomic():
                     writer.db["runs"].update(sim.run_id, {"model": ctx.llm.model})
                     writer.db["run_models"].delete_where("run_id = ?", [sim.run_id])
                     writer.db["run_models"].insert_all(run_model_rows(sim.run_id, sim.plugin_cls, sim.config.llm, ctx.llms))

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import socket
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -22,6 +23,7 @@ from simkit.engine.recorder import run_in_slot
 from simkit.engine.records import agent_rows, new_run_id
 from simkit.engine.registry import load_plugin
 from simkit.errors import SimkitError, UsageError
+from simkit.llm.secrets import redact
 from simkit.llm.base import Backend
 from simkit.llm.client import COUNTERS, LLMClient
 from simkit.llm.scripted import ScriptedBackend
@@ -130,6 +132,8 @@ class Simulation:
         self.health: list[str] = []  # warnings of the health checks, once the run ended
         self.retired_llms: list = []  # a fork that changed models leaves the earlier clients here, to close
         self.status = LoopStatus(ticks_total=clock.n_ticks)
+        self.started = False  # the run is in the database (a resume hint makes sense)
+        self.resume_changes: dict = {}  # endpoint settings changed on resume (`simkit.engine.resume`)
 
     def _register_responders(self) -> None:
         responders = self.plugin.scripted_responders()
@@ -179,7 +183,11 @@ class Simulation:
         agents = await self._setup(personas, replaying=replay_until >= 0)
         if resume:
             self._check_same_world(writer, row, agents)
-            writer.update_run(self.run_id, {"status": "running", "error": None, "host": socket.gethostname()})
+            update: dict = {"status": "running", "error": None, "host": socket.gethostname()}
+            if self.resume_changes:  # endpoint settings changed on resume: the stored config follows
+                update["config_json"] = dumps(scenario_to_yaml_dict(self.config))
+            writer.record_resume(self.run_id, replay_until, self.resume_changes, update)
+            self.started = True
         else:
             writer.start_run(
                 {
@@ -199,8 +207,9 @@ class Simulation:
                     **dict.fromkeys(COUNTERS, 0),
                 },
                 run_model_rows(self.run_id, self.plugin_cls, self.config.llm, self.ctx.llms),
+                agent_rows(agents),
             )
-            writer.add_agents(self.run_id, agent_rows(agents))
+            self.started = True
         loop = TickLoop(self.plugin, self.ctx, writer, self.mode, on_tick, self.status)
         if self.fork is not None:
             from simkit.engine.branch import fork_hook
@@ -227,13 +236,13 @@ class Simulation:
             self.health = self._check_health(writer)
         except (KeyboardInterrupt, asyncio.CancelledError):
             status = "interrupted"
-            writer.update_run(self.run_id, {"status": status, "error": "interrupted by the user"})
+            self._mark_failed(status, "interrupted by the user")
             raise
         except SimkitError as exc:
-            writer.update_run(self.run_id, {"status": "failed", "error": str(exc)})
+            self._mark_failed("failed", str(exc))
             raise
         except Exception as exc:
-            writer.update_run(self.run_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            self._mark_failed("failed", f"{type(exc).__name__}: {exc}")
             raise
         finally:
             for llms in [*self.retired_llms, self.ctx.llms]:
@@ -246,6 +255,15 @@ class Simulation:
         warnings = run_checks(writer.db, self.run_id, self.plugin, RunReader(writer.db))
         writer.update_run(self.run_id, {"health_json": dumps(warnings)})
         return warnings
+
+    def _mark_failed(self, status: str, error: str) -> None:
+        """Best effort: a run that failed because the database cannot be written stays
+        `running` in it, which resumes the same way."""
+        assert self.writer is not None
+        try:
+            self.writer.update_run(self.run_id, {"status": status, "error": redact(error, self.config.llm)})
+        except (SimkitError, sqlite3.Error, OSError):
+            pass
 
     def _check_same_world(self, writer: RunWriter, row: dict, agents: list) -> None:
         """Resume re-executes committed ticks, so the population and prompts must be the

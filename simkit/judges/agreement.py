@@ -52,16 +52,33 @@ def verdict_rows(verdicts: Iterable[Verdict]) -> list[dict]:
 
 
 def load_labels(path: str | Path) -> list[dict]:
-    """Human labels, one JSON object a line: item_id, metric, score."""
+    """Human labels, one JSON object a line: item_id, metric, score. A malformed file is a
+    `ValueError` naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: {'is a directory, expected' if path.is_dir() else 'not found; expected'} a JSONL file of human labels")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a UTF-8 text file (expected JSONL human labels)") from None
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
-        row = json.loads(line)
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{n}: expected a JSON object with item_id, metric and score")
         missing = {"item_id", "metric", "score"} - set(row)
         if missing:
             raise ValueError(f"{path}:{n}: missing {', '.join(sorted(missing))}")
-        rows.append({"item_id": str(row["item_id"]), "metric": str(row["metric"]), "score": float(row["score"])})
+        try:
+            score = float(row["score"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}:{n}: score {row['score']!r} is not a number") from None
+        rows.append({"item_id": str(row["item_id"]), "metric": str(row["metric"]), "score": score})
     return rows
 
 

@@ -59,12 +59,15 @@ CHATML = (
 )
 
 
-# llama.cpp's `llama_sampler_init_penalties(last_n, repeat, freq, present)`. The binding in
-# llama-cpp-python 0.3.x still declares an older five-argument form (n_vocab first), so we
-# build our own prototype rather than pass arguments the library would read shifted.
-_init_penalties = ctypes.CFUNCTYPE(
-    llama_cpp.llama_sampler_p_ctypes, ctypes.c_int32, ctypes.c_float, ctypes.c_float, ctypes.c_float
-)(("llama_sampler_init_penalties", llama_cpp.llama_cpp._lib))
+# The repetition penalty: `llama_sampler_init_penalties(n_vocab, last_n, repeat, freq, present)`,
+# the five-argument form the vendored llama.cpp declares (site-packages/include/llama.h) and
+# llama-cpp-python binds. simkit once called it through a four-argument prototype; that left
+# `last_n` to whatever the second integer register held, which differed between processes, so
+# the same request and seed sampled different text in two processes (issue 20, item 12).
+def _init_penalties(n_vocab: int, last_n: int, repeat: float, freq: float, present: float):
+    return llama_cpp.llama_sampler_init_penalties(n_vocab, last_n, repeat, freq, present)
+
+
 REPEAT_LAST_N = 64
 REPEAT_PENALTY = 1.15  # without it SmolLM2 fills a string with one emoji until max_tokens
 PROMPT_CHUNK = 64  # prompt tokens per decode, at fixed positions (see the module docstring)
@@ -85,7 +88,8 @@ class _Slot:
         if job.temperature <= 0:
             self.chain.add_greedy()
         else:
-            llama_cpp.llama_sampler_chain_add(self.chain.sampler, _init_penalties(REPEAT_LAST_N, REPEAT_PENALTY, 0.0, 0.0))
+            llama_cpp.llama_sampler_chain_add(
+                self.chain.sampler, _init_penalties(engine.n_vocab, REPEAT_LAST_N, REPEAT_PENALTY, 0.0, 0.0))
             self.chain.add_top_k(40)
             self.chain.add_top_p(0.95, 1)
             self.chain.add_min_p(0.05, 1)

@@ -73,19 +73,26 @@ def load_personas(path: Path) -> list[Persona]:
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{path}: persona file not found")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, expected a JSONL persona file")
     personas = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                personas.append(Persona.model_validate(json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            except ValidationError as err:
-                first = err.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise UsageError(f"{path}:{lineno}: {where}: {first['msg']}") from None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a UTF-8 text file (expected a JSONL persona file)") from None
+    if "\x00" in text:
+        raise UsageError(f"{path}: a binary file, expected a JSONL persona file")
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            personas.append(Persona.model_validate(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise UsageError(f"{path}:{lineno}: {where}: {first['msg']}") from None
     if not personas:
         raise UsageError(f"{path}: persona file is empty")
     return personas

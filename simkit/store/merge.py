@@ -17,7 +17,9 @@ from pathlib import Path
 import sqlite_utils
 
 from simkit.errors import UsageError
-from simkit.store.schema import ensure_schema
+from simkit.store.connect import open_for_writing, translated, write_transaction
+from simkit.store.reader import open_db
+from simkit.store.schema import TABLES, ensure_schema
 
 
 @dataclass
@@ -41,6 +43,13 @@ def _run_tables(conn: sqlite3.Connection, schema: str) -> dict[str, str]:
     return out
 
 
+def _key_columns(name: str, spec: dict) -> list[str]:
+    """The columns a merge reads from a table: its key, and a run's progress."""
+    pk = spec.get("pk") or ("run_id",)
+    keys = [pk] if isinstance(pk, str) else list(pk)
+    return keys + (["status", "last_tick"] if name == "runs" else [])
+
+
 def _progress(row) -> tuple[int, int]:
     status, last_tick = row
     return (1 if status == "finished" else 0, -1 if last_tick is None else last_tick)
@@ -53,27 +62,34 @@ def merge_databases(target: Path, sources: list[Path]) -> MergeReport:
             raise UsageError(f"{src}: run database not found")
         if Path(src).resolve() == Path(target).resolve():
             raise UsageError(f"{src}: is the target database itself")
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(target)
-    db.enable_wal()
-    ensure_schema(db)
+    for src in sources:
+        open_db(Path(src)).close()  # one clear line for a file that is not a run database
+    db = open_for_writing(Path(target))
+    with write_transaction(db, target):
+        ensure_schema(db)
     conn = db.conn
     report = MergeReport()
     try:
         for src in sources:
-            _merge_one(conn, Path(src), report)
+            _merge_one(conn, Path(src), Path(target), report)
     finally:
         db.close()
     return report
 
 
-def _merge_one(conn: sqlite3.Connection, src: Path, report: MergeReport) -> None:
+def _merge_one(conn: sqlite3.Connection, src: Path, target: Path, report: MergeReport) -> None:
     conn.execute("ATTACH DATABASE ? AS src", [str(src)])
     try:
         if "runs" not in _run_tables(conn, "src"):
             raise UsageError(f"{src}: not a simkit run database (no runs table)")
         tables = _run_tables(conn, "src")
-        with conn:  # one transaction per source file
+        for name, spec in TABLES.items():
+            if name in tables:
+                lacking = [c for c in _key_columns(name, spec) if c not in _columns(conn, "src", name)]
+                if lacking:
+                    raise UsageError(f"{src}: table {name} lacks the column(s) {', '.join(lacking)}: not a simkit run database")
+        # one transaction per source file; the DDL too, so a failed merge leaves the target as it was
+        with translated(target), write_transaction(sqlite_utils.Database(conn), target):
             for name, sql in tables.items():
                 mine = _columns(conn, "main", name)
                 if not mine:

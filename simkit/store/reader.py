@@ -10,15 +10,28 @@ from typing import Iterator
 import sqlite_utils
 
 from simkit.errors import UsageError
+from simkit.store import connect
+from simkit.store.connect import translated, wait_seconds
 
 
 def open_db(path: Path, readonly: bool = True) -> sqlite_utils.Database:
-    if not Path(path).exists():
+    """A run database for reading; one clear line when `path` is missing or is not one."""
+    path = Path(path)
+    connect.last_opened = path
+    if not path.exists():
         raise UsageError(f"{path}: run database not found (use --db to name another file)")
-    if readonly:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
-        return sqlite_utils.Database(conn)
-    return sqlite_utils.Database(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, expected a run database file")
+    with translated(path):
+        if readonly:
+            conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, check_same_thread=False, timeout=wait_seconds())
+            db = sqlite_utils.Database(conn)
+        else:
+            db = sqlite_utils.Database(sqlite3.connect(str(path), timeout=wait_seconds(), check_same_thread=False))
+        names = db.table_names()  # reads the header: a text file or a damaged one fails here
+    if "runs" not in names and names:
+        raise UsageError(f"{path}: not a simkit run database (it has no runs table)")
+    return db
 
 
 class RunReader:
@@ -40,6 +53,9 @@ class RunReader:
             matches = [r["run_id"] for r in self.runs() if r["run_id"].startswith(run_id)]
             if len(matches) == 1:
                 return self.run(matches[0])
+            if matches:
+                shown = ", ".join(matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
+                raise UsageError(f"run id prefix {run_id!r} matches {len(matches)} runs: {shown}; give more of the id")
             known = ", ".join(r["run_id"] for r in self.runs()[-5:]) or "none"
             raise UsageError(f"run {run_id!r} not found in {self.db.conn.execute('PRAGMA database_list').fetchone()[2]} (recent runs: {known})")
         return rows[0]

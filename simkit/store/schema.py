@@ -68,6 +68,10 @@ TABLES: dict[str, dict] = {
         },
         pk=("run_id", "tick", "seq"),
     ),
+    # One row per `--resume`: after which committed tick, and the endpoint settings changed for it.
+    "resumes": dict(
+        columns={"run_id": str, "after_tick": int, "resumed_at": str, "changes_json": str},
+    ),
 }
 
 INDEXES = [

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from simkit.store.connect import open_for_writing, write_transaction
 from simkit.store.schema import TABLES, ensure_schema
 
 Key = tuple
@@ -56,28 +57,39 @@ def _ordered(items: list[tuple[Key, dict]]) -> list[dict]:
 
 
 class RunWriter:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.db = sqlite_utils.Database(path)
-        self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        ensure_schema(self.db)
+    """Writes one or more runs into a database other processes may be writing too: every
+    method is one IMMEDIATE transaction (`simkit.store.connect`)."""
 
-    def start_run(self, row: dict, models: list[dict] | None = None) -> None:
-        """The run header and its `run_models` rows, in one transaction."""
-        with self.db.atomic():
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db: sqlite_utils.Database = open_for_writing(self.path)
+        with self.atomic():
+            ensure_schema(self.db)
+
+    def atomic(self):
+        """A write transaction holding the database's write lock (waits, bounded, for it)."""
+        return write_transaction(self.db, self.path)
+
+    def start_run(self, row: dict, models: list[dict] | None = None, agents: list[dict] | tuple = ()) -> None:
+        """The run's header, its `run_models` rows and its agents, in one transaction: a run
+        is never in the database without the agents a resume checks against."""
+        with self.atomic():
             self.db["runs"].insert(row, replace=True)
             if models:
                 self.db["run_models"].insert_all(models, replace=True)
+            if agents:
+                self._insert_agents(row["run_id"], agents)
 
     def add_agents(self, run_id: str, agents: list[dict]) -> None:
-        with self.db.atomic():
-            self.db["agents"].insert_all(({"run_id": run_id, **a} for a in agents), replace=True, batch_size=1000)
+        with self.atomic():
+            self._insert_agents(run_id, agents)
+
+    def _insert_agents(self, run_id: str, agents: list[dict] | tuple) -> None:
+        self.db["agents"].insert_all(({"run_id": run_id, **a} for a in agents), replace=True, batch_size=1000)
 
     def commit_tick(self, run_id: str, tick: int, sim_time: str, active: int, buf: TickBuffer, run_update: dict) -> None:
         """Write the whole tick, or (if anything fails) nothing of it."""
-        with self.db.atomic():
+        with self.atomic():
             self._write_rows(run_id, tick, buf)
             if buf.metrics:
                 self.db["metrics"].insert_all(({"run_id": run_id, "tick": tick, **m} for m in buf.metrics), batch_size=500)
@@ -91,7 +103,7 @@ class RunWriter:
         """Write what `finish()` produced (judge calls, events, final metrics at tick -1) after
         the last tick's rows, and mark the run finished, in one transaction. Returns the run's
         LLM accounting, which is also stored as `llm.*` metrics."""
-        with self.db.atomic():
+        with self.atomic():
             self._write_rows(run_id, tick, buf)
             totals = self.totals(run_id)
             metrics = buf.metrics + [
@@ -157,12 +169,21 @@ class RunWriter:
         }
 
     def write_metrics(self, run_id: str, tick: int, metrics: list[dict]) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["metrics"].delete_where("run_id = ? AND tick = ?", [run_id, tick])
             self.db["metrics"].insert_all(({"run_id": run_id, "tick": tick, **m} for m in metrics), batch_size=500)
 
+    def record_resume(self, run_id: str, after_tick: int, changes: dict, run_update: dict) -> None:
+        """Mark a run running again; the settings changed for this resume (if any) go into
+        the `resumes` table, one row per resume."""
+        with self.atomic():
+            self.db["resumes"].insert(
+                {"run_id": run_id, "after_tick": after_tick, "resumed_at": now_iso(), "changes_json": dumps(changes)}
+            )
+            self.db["runs"].update(run_id, run_update)
+
     def update_run(self, run_id: str, values: dict) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["runs"].update(run_id, values)
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ the prompt dialect the schema is read from the prompt. The server stops itself a
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import threading
@@ -53,6 +54,7 @@ class Faults:
     status: int = 0  # when set, every request gets this HTTP status (an error body)
     constant: bool = False  # every answer drawn with one fixed seed: schema-valid, the same for every call of a schema
     seed: int = 0
+    per_request: bool = False  # answers drawn from the request itself: any server so configured answers alike
     max_lifetime: float = 900.0
 
 
@@ -82,6 +84,7 @@ class FaultServer:
         self._server = _Server(("127.0.0.1", port), self._handler_class())
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
+        self.dead = False  # stopped: kept-alive connections are dropped too
 
     @property
     def port(self) -> int:
@@ -100,6 +103,7 @@ class FaultServer:
         return self
 
     def stop(self) -> None:
+        self.dead = True
         if self._timer is not None:
             self._timer.cancel()
         self._server.shutdown()
@@ -160,6 +164,9 @@ class FaultServer:
                         server.stats.auth_headers.add(auth)
 
             def do_GET(self) -> None:
+                if server.dead:
+                    self.close_connection = True
+                    return
                 self._note_auth()
                 if server.faults.status:
                     self._error(server.faults.status, f"forced status {server.faults.status}", "forced")
@@ -169,6 +176,9 @@ class FaultServer:
                     self._error(404, f"no route {self.path}", "not_found")
 
             def do_POST(self) -> None:
+                if server.dead:
+                    self.close_connection = True
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 self._note_auth()
@@ -189,6 +199,9 @@ class FaultServer:
     def handle_chat(self, handler, body: dict) -> None:
         f = self.faults
         outcome, rng = self._draw()
+        if f.per_request:
+            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
         if f.latency:
             time.sleep(f.latency)
         if f.status:

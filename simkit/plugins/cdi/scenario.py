@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simkit.config import format_validation_error
 from simkit.errors import ConfigError
@@ -34,6 +34,13 @@ class Person(Strict):
     name: str = Field(min_length=1)
     background: str = Field(min_length=1, description="second person: what the agent knows about itself")
     public_profile: str = Field(min_length=1, description="third person: what others know")
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not re.search(r"[A-Za-z0-9]", value):
+            raise ValueError("a name needs at least one letter or digit (A-Z, 0-9): the messenger id and email are made of them")
+        return value
 
     @property
     def handle(self) -> str:
@@ -149,6 +156,10 @@ def load_file(path: Path) -> Scenario:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{source}: scenario file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, expected a JSON scenario file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not a UTF-8 text file (expected a JSON scenario file)") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
     if not isinstance(data, dict):

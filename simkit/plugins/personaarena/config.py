@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simkit.config import StrictModel
 from simkit.judges import JudgeConfig
@@ -43,6 +43,16 @@ class PersonaArenaConfig(StrictModel):
     judge: PersonaArenaJudge = PersonaArenaJudge()
     human_labels: Path | None = Field(
         default=None, description="JSONL of human scores (item_id = run id, metric, score) for the agreement check")
+
+    @field_validator("human_labels")
+    @classmethod
+    def _labels(cls, value: Path | None) -> Path | None:
+        """Read when the episode ends: checked now, so a bad file fails before the run."""
+        if value is not None:
+            from simkit.judges.agreement import load_labels
+
+            load_labels(value)
+        return value
 
     @model_validator(mode="after")
     def _npc_range(self) -> "PersonaArenaConfig":

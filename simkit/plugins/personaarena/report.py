@@ -18,6 +18,7 @@ import click
 import numpy as np
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from scipy import stats
 
 from simkit.judges import PERSONAARENA
@@ -110,7 +111,7 @@ def leaderboard(reader, run_ids: list[str], console) -> None:
         table.add_column(name, no_wrap=name != "model")
     for n, (model, eps, mean, half) in enumerate(ranked(episodes(reader, run_ids)), 1):
         overall = "-" if mean != mean else f"{mean:.3f}" + (f"±{half:.3f}" if half is not None else "")
-        table.add_row(str(n), model, str(len(eps)), overall, *(_mean(eps, m.name) for m in PERSONAARENA),
+        table.add_row(str(n), Text(str(model)), str(len(eps)), overall, *(_mean(eps, m.name) for m in PERSONAARENA),
                       _mean(eps, "early_stop"), _mean(eps, "turns"))
     console.print(table)
     console.print("panel scores 1-5; overall: mean ± 95% CI over n episodes; early: share stopped on coverage")
