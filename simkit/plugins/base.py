@@ -175,6 +175,9 @@ class Plugin(ABC, Generic[ConfigT]):
     # Settings that may change at a fork (`simkit branch --set`): dotted scenario keys or
     # prefixes (`trendsim.attack.share`, `llm`); any other change is refused. `fork()` applies them.
     fork_settings: ClassVar[tuple[str, ...]] = ()
+    # Metrics for which NULL is a result, not a failure (the health check "NULL for most items"
+    # skips them), e.g. the turn at which a checkpoint was covered when it never was.
+    null_is_outcome: ClassVar[tuple[str, ...]] = ()
     # True when the number of LLM calls grows with `population.size` (one agent per persona):
     # `--estimate` may then dry-run a smaller population and scale the counts.
     calls_scale_with_population: ClassVar[bool] = False

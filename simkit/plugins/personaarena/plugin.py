@@ -64,6 +64,7 @@ class PersonaArenaPlugin(Plugin[PersonaArenaConfig]):
     subject_roles = ("protagonist",)  # the model under test; the other roles are instruments (pinned)
     sweep_report = staticmethod(leaderboard)
     # `simkit branch`: the episode's pacing and steering, the judges, other models (read each turn)
+    null_is_outcome = ("checkpoint.turn",)  # NULL: the checkpoint was never covered
     fork_settings = ("personaarena.max_turns", "personaarena.turns_per_tick", "personaarena.max_npc_streak",
                      "personaarena.early_stop", "personaarena.steer", "personaarena.history", "personaarena.max_tokens",
                      "personaarena.judge", "llm")
