@@ -131,6 +131,9 @@ class LLMSettings(StrictModel):
     max_concurrency: int = Field(default=8, ge=1, le=10_000)
     timeout: float = Field(default=60.0, gt=0)
     retries: int = Field(default=4, ge=0, le=20)
+    # Seconds one call may take across all its attempts and backoff waits (default 2 x
+    # timeout): a hung endpoint gives up within it, however many retries are left.
+    deadline: float | None = Field(default=None, gt=0)
     repair_attempts: int = Field(default=1, ge=0, le=5)
     cache: CacheMode = "use"
     n_ctx: int = Field(default=2048, ge=256, le=131072)

@@ -26,7 +26,7 @@ from simkit.engine.registry import load_plugin
 from simkit.errors import UsageError
 
 # Keys of an `llm:` block (the default role's or one under `llm.roles`) that do not change an answer.
-ENDPOINT_KEYS = ("base_url", "endpoints", "api_key_env", "timeout", "retries", "max_concurrency")
+ENDPOINT_KEYS = ("base_url", "endpoints", "api_key_env", "timeout", "deadline", "retries", "max_concurrency")
 
 
 @dataclass

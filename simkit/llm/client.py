@@ -4,7 +4,8 @@
   modes `off`, `use` (hits reused, misses called) and `replay` (a miss is an error);
 - concurrency: one semaphore per client (= per endpoint), held only while a request is
   in flight, released while a retry waits;
-- faults: per-call timeout, retries with exponential backoff and full jitter;
+- faults: per-attempt timeout, retries with exponential backoff and full jitter, and a
+  deadline per call across all its attempts and waits (a hung endpoint gives up within it);
 - structured output: pydantic model -> JSON schema -> validation, bounded repair by re-asking,
   then a `parse_failure` event and `Completion(ok=False)` so the plugin takes its fallback;
 - tool calls: `tools=[ToolSpec...]` are sent natively where the backend can, emulated with a
@@ -128,6 +129,7 @@ class LLMClient:
         cache_mode: str = "use",
         max_concurrency: int = 8,
         timeout: float = 60.0,
+        deadline: float | None = None,
         retries: int = 4,
         repair_attempts: int = 1,
         temperature: float = 0.7,
@@ -141,6 +143,7 @@ class LLMClient:
         self.backend = backend
         self.cache_mode = cache_mode
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else 2 * timeout
         self.retries = retries
         self.repair_attempts = repair_attempts
         self.temperature = temperature
@@ -258,22 +261,31 @@ class LLMClient:
         return await self.backend.generate(request)
 
     async def _call_with_retries(self, request: LLMRequest, key: str) -> tuple[RawCompletion, float, int]:
+        """Attempts until one answers, `retries` are used up or `deadline` seconds have passed
+        since the first attempt started (each attempt gets at most what is left of it)."""
         attempt = 0
+        end = time.monotonic() + self.deadline
+        tools_rejected = False
         while True:
             attempt += 1
             async with self._semaphore:
                 self.stats.in_flight += 1
                 started = time.perf_counter()
+                limit = min(self.timeout, max(0.0, end - time.monotonic()))
                 try:
-                    raw = await asyncio.wait_for(self._generate(request, key), self.timeout)
+                    raw = await asyncio.wait_for(self._generate(request, key), limit)
                     latency_ms = (time.perf_counter() - started) * 1000
                     self.stats.llm_calls += 1
                     return raw, latency_ms, attempt
                 except asyncio.TimeoutError:
-                    error: Exception = TransientLLMError(f"timed out after {self.timeout:g}s")
+                    error: Exception = TransientLLMError(f"{self._where()} did not answer within {limit:.3g}s")
                 except TransientLLMError as exc:
                     error = exc
-                except ToolsRejected:
+                except ToolsRejected as exc:
+                    if tools_rejected or not self.backend.native_tools:
+                        # Emulated calls were refused too: nothing left to fall back to.
+                        raise LLMUnavailable(f"{self.backend.name} backend ({self.model}): {exc}") from None
+                    tools_rejected = True
                     self.backend.native_tools = False  # remembered for the rest of the run
                     attempt -= 1
                     continue
@@ -281,13 +293,23 @@ class LLMClient:
                     raise LLMUnavailable(f"{self.backend.name} backend ({self.model}): {exc}") from None
                 finally:
                     self.stats.in_flight -= 1
-            if attempt > self.retries:
-                raise LLMUnavailable(
-                    f"{self.backend.name} backend ({self.model}): gave up after {attempt} attempts: {error}"
-                )
+            left = end - time.monotonic()
+            if attempt > self.retries or left <= 0:
+                why = f"after {attempt} attempts" if attempt > self.retries else f"at the {self.deadline:g}s deadline (llm.deadline) after {attempt} attempt{'s' if attempt > 1 else ''}"
+                raise LLMUnavailable(f"{self.backend.name} backend ({self.model}): gave up {why}: {error}")
             self.stats.retries += 1
             delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-            await asyncio.sleep(self._jitter.uniform(0, delay))  # full jitter, semaphore released
+            await asyncio.sleep(min(left, self._jitter.uniform(0, delay)))  # full jitter, semaphore released
+
+    def _where(self) -> str:
+        """The endpoint(s) a call went to, for error messages."""
+        url = getattr(self.backend, "base_url", None)
+        if url:
+            return str(url)
+        endpoints = getattr(self.backend, "endpoints", None)
+        if endpoints:
+            return ", ".join(str(e.url) for e in endpoints)
+        return f"the {self.backend.name} backend"
 
     def _finish(
         self, request: LLMRequest, key: str, raw: RawCompletion, *, latency_ms: float, cached: bool, attempts: int

@@ -49,6 +49,7 @@ def make_client(
         cache_mode=cfg.cache,
         max_concurrency=concurrency,
         timeout=timeout,
+        deadline=cfg.deadline or 2 * timeout,
         retries=cfg.retries,
         repair_attempts=cfg.repair_attempts,
         temperature=cfg.temperature,

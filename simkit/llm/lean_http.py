@@ -38,6 +38,9 @@ except ModuleNotFoundError:  # pragma: no cover
     _loads = json.loads
 
 
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection; the answer gets the rest of `timeout`
+
+
 class _Conn:
     __slots__ = ("reader", "writer")
 
@@ -91,8 +94,11 @@ class LeanHTTP:
             except (ConnectionError, asyncio.IncompleteReadError, _Stale):
                 conn.close()
         try:
-            reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl)
-        except OSError as exc:
+            async with asyncio.timeout(min(CONNECT_TIMEOUT, self.timeout)):
+                reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl)
+        except (OSError, TimeoutError) as exc:  # refused, unreachable, or no answer to the SYN
+            if isinstance(exc, TimeoutError):
+                exc = ConnectionError(f"no connection to {self.host}:{self.port} within {min(CONNECT_TIMEOUT, self.timeout):g}s")
             raise openai.APIConnectionError(request=self._request("")) from exc
         try:
             return await self._send(_Conn(reader, writer), request)

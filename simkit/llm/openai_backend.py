@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -283,9 +284,13 @@ class OpenAIBackend(Backend):
             raise TransientLLMError(f"garbled response from {self.base_url}: {type(exc).__name__}: {_short(str(exc))}") from None
 
     def _unreachable(self, exc: Exception) -> str:
-        cause = exc.__cause__ or exc
+        if _refused_connection(exc):
+            why = "connection refused: nothing listens there"
+        else:
+            cause = exc.__cause__ or exc
+            why = f"{type(cause).__name__}: {_short(str(cause)) or 'connection failed'}"
         return (
-            f"cannot reach {self.base_url} ({type(cause).__name__}: {_short(str(cause)) or 'connection failed'}); "
+            f"cannot reach {self.base_url} ({why}); "
             "start the server there (for example: simkit serve --port PORT, which serves the embedded model or --model GGUF) "
             "or point llm.base_url at a running one"
         )
@@ -353,14 +358,34 @@ def _connect_failed(exc: Exception) -> bool:
     return cause is not None and "Connect" in type(cause).__name__
 
 
+def _refused_connection(exc: BaseException) -> bool:
+    """True when somewhere in the exception's chain the connection was refused (the aiohttp
+    transport wraps a refusal in a *ConnectTimeout*; its text still says so)."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, ConnectionRefusedError) or getattr(node, "errno", None) == errno.ECONNREFUSED:
+            return True
+        os_error = getattr(node, "os_error", None)  # aiohttp's ClientConnectorError
+        if isinstance(os_error, ConnectionRefusedError):
+            return True
+        if "Connect call failed" in str(node) or "Connection refused" in str(node):
+            return True
+        node = node.__cause__ or node.__context__
+    return False
+
+
 def _error_text(exc: openai.APIStatusError) -> str:
-    parts = [str(getattr(exc, "message", "") or "")]
+    """The server's error body, once: the SDK repeats it in `message` and `body`."""
+    with contextlib.suppress(Exception):
+        text = exc.response.text
+        if text:
+            return text
     body = getattr(exc, "body", None)
     if body is not None:
-        parts.append(body if isinstance(body, str) else json.dumps(body, default=str))
-    with contextlib.suppress(Exception):
-        parts.append(exc.response.text)
-    return " ".join(p for p in parts if p)
+        return body if isinstance(body, str) else json.dumps(body, default=str)
+    return str(getattr(exc, "message", "") or "")
 
 
 def _is_dialect_rejection(status: int, text: str) -> bool:
