@@ -168,6 +168,15 @@ class Simulation:
         return agents
 
     async def run(self, *, resume: bool = False, on_tick: Callable[[LoopStatus], None] | None = None) -> RunResult:
+        """Set up, run the ticks, finish; the HTTP clients are closed however it ends (also
+        when the endpoint check, the database or the population fails before the first tick)."""
+        try:
+            return await self._run(resume, on_tick)
+        finally:
+            for llms in [*self.retired_llms, self.ctx.llms]:
+                await llms.aclose()
+
+    async def _run(self, resume: bool, on_tick: Callable[[LoopStatus], None] | None) -> RunResult:
         report = on_tick or (lambda _s: None)
         self.status.phase = "setup"
         report(self.status)
@@ -244,9 +253,6 @@ class Simulation:
         except Exception as exc:
             self._mark_failed("failed", f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            for llms in [*self.retired_llms, self.ctx.llms]:
-                await llms.aclose()
         return RunResult(self.run_id, self.db_path, status, last, self.llm, self.health)
 
     def _check_health(self, writer: RunWriter) -> list[str]:

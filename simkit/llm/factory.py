@@ -134,5 +134,12 @@ class RoleClients:
                 raise type(exc)(f"{', '.join(keys)}: {message}") from None
 
     async def aclose(self) -> None:
+        """Close every backend, even when closing one of them fails."""
+        errors = []
         for backend in self.backends():
-            await backend.aclose()
+            try:
+                await backend.aclose()
+            except Exception as exc:  # noqa: BLE001 - the others must still be closed
+                errors.append(exc)
+        if errors:
+            raise errors[0]
