@@ -319,6 +319,8 @@ class LLMClient:
         parsed, error = None, None
         if request.schema is not None:
             parsed, error = parse_structured(raw.text, request.schema)
+            if error is not None and raw.meta.get("finish_reason") == "length":
+                error = truncation_error(tokens_out)
         calls = [parse_tool_call(c, request.tools) for c in raw.tool_calls]
         if request.tools and requires_call(request.tool_choice):
             if not calls:
@@ -398,6 +400,14 @@ def parse_tool_call(raw: dict, tools: tuple[ToolSpec, ...]) -> ToolCall:
             where = ".".join(str(p) for p in first["loc"]) or "(arguments)"
             call.error = f"invalid arguments for {name}: {where}: {first['msg']}"
     return call
+
+
+def truncation_error(tokens_out: int) -> str:
+    """Why an answer cut off at the token limit does not parse: it was cut, not malformed."""
+    return (
+        f"the answer was cut off at the token limit after {tokens_out} tokens (finish_reason length) "
+        "before its JSON was complete; raise llm.max_tokens or tighten the schema's maxLength"
+    )
 
 
 def parse_structured(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, str | None]:

@@ -7,8 +7,9 @@ for an `integer` in 1..5, and validation fails. `BoundedSchemaConverter` adds th
 - an integer range of at most `MAX_INT_ALTERNATIVES` values becomes a choice of literals;
 - a number range with integer-valued ends (0..1, -1..1, 1..5, 0..100, ...) becomes an
   integer part in range plus at most `FRACTION_DIGITS` decimals (the upper end only as `.0`);
-- string characters exclude raw control characters (which `json.loads` rejects) and
-  characters outside the BMP (emoji, which small models repeat until the token limit);
+- string characters exclude raw control characters (which `json.loads` rejects),
+  characters outside the BMP (emoji, which small models repeat until the token limit) and
+  `\\uXXXX` escapes (6 characters for one: they would blow the answer's token budget);
 - `maxLength` strings use the grammar's native `{m,n}` repetition instead of nested optionals.
 
 Anything else is left to the stock converter (and to validation plus repair in the client).
@@ -29,10 +30,13 @@ MAX_INT_ALTERNATIVES = 201
 FRACTION_DIGITS = 3
 
 
-# A JSON string character: no raw control characters (json.loads rejects them), escapes
-# allowed, and nothing beyond the Basic Multilingual Plane: emoji cost SmolLM2 3-4 tokens
-# each and it repeats one until `max_tokens` cuts the JSON off.
-SAFE_CHAR = r'''[^"\\\x7F\x00-\x1F\U00010000-\U0010FFFF] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})'''
+# A JSON string character: no raw control characters (json.loads rejects them), the short
+# escapes, and nothing beyond the Basic Multilingual Plane: emoji cost SmolLM2 3-4 tokens
+# each and it repeats one until `max_tokens` cuts the JSON off. No `\uXXXX` escapes (a
+# character outside ASCII is written as itself): one character of a `maxLength` string is
+# then at most 2 characters of JSON, which keeps the answer's worst case within the token
+# budget (`simkit.llm.schema_bounds.answer_token_budget`).
+SAFE_CHAR = r'''[^"\\\x7F\x00-\x1F\U00010000-\U0010FFFF] | "\\" ["\\/bfnrt]'''
 
 
 class BoundedSchemaConverter(SchemaConverter):

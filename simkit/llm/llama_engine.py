@@ -180,11 +180,16 @@ class LlamaEngine:
         temperature: float, seed: int, done: Callable[[GenResult | Exception], None],
     ) -> Job:
         """A job for these chat messages: the GGUF's chat template, tokens, and the grammar
-        of the answer's JSON schema (None for free text)."""
+        of the answer's JSON schema (None for free text). A structured answer's token budget
+        is raised to its grammar's worst case, so that a schema-valid answer is never cut off
+        (`answer_token_budget`; the context size still caps it)."""
         from simkit.llm.grammar import schema_to_gbnf
+        from simkit.llm.schema_bounds import answer_token_budget
 
         prompt = self.tokenize(self.format_chat(messages))
         grammar = schema_to_gbnf(schema_json) if schema_json is not None else None
+        if grammar is not None:
+            max_tokens = answer_token_budget(grammar, max_tokens)
         return Job(prompt, max_tokens, temperature, seed, grammar, done)
 
     def start(self, messages, schema_json, max_tokens, temperature, seed, done) -> Callable[[], None]:
@@ -331,7 +336,7 @@ class LlamaEngine:
                 continue
             slot.out.append(tok)
             if len(slot.out) >= slot.job.max_tokens:
-                self._finish(slots, i)
+                self._finish(slots, i, "length")
             else:
                 slot.last = tok
 
@@ -355,7 +360,7 @@ class LlamaEngine:
         llama_cpp.llama_sampler_accept(slot.grammar, tok)
         return tok
 
-    def _finish(self, slots: list[_Slot | None], i: int) -> None:
+    def _finish(self, slots: list[_Slot | None], i: int, reason: str = "stop") -> None:
         slot = slots[i]
         assert slot is not None
         slot.job.finished = True
@@ -368,6 +373,7 @@ class LlamaEngine:
                 tokens_out=len(slot.out),
                 queued_s=slot.started - slot.job.submitted,
                 run_s=now - slot.started,
+                finish_reason=reason,
             )
         )
         self._release(slots, i)

@@ -27,6 +27,7 @@ class GenResult:
     tokens_out: int
     queued_s: float
     run_s: float
+    finish_reason: str = "stop"  # "length": cut off at max_tokens (or at the end of the context)
 
 
 @dataclass

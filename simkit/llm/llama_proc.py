@@ -303,7 +303,8 @@ def _serve(chan: Channel, engine) -> None:
     def reply(rid: int, result) -> None:  # from the engine's worker thread
         jobs.pop(rid, None)
         if isinstance(result, GenResult):
-            message = ("done", rid, (result.text, result.tokens_in, result.tokens_out, result.queued_s, result.run_s))
+            message = ("done", rid, (result.text, result.tokens_in, result.tokens_out, result.queued_s, result.run_s,
+                                       result.finish_reason))
         else:
             message = ("error", rid, str(result), getattr(result, "retryable", False))
         try:

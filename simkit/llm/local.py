@@ -188,7 +188,7 @@ class LocalBackend(Backend):
             text=result.text,
             tokens_in=result.tokens_in,
             tokens_out=result.tokens_out,
-            meta={"queued_s": result.queued_s, "run_s": result.run_s},
+            meta={"queued_s": result.queued_s, "run_s": result.run_s, "finish_reason": result.finish_reason},
         )
 
     async def aclose(self) -> None:

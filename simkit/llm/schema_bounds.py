@@ -7,6 +7,7 @@ llama.cpp Python server). No llama.cpp import here: the openai backend uses it t
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -53,3 +54,130 @@ def enum_bounded_numbers(schema: Any, max_values: int = 101) -> Any:
         out.pop(key, None)
     out["enum"] = values
     return out
+
+
+# -- how long an answer a grammar allows ------------------------------------------------------
+
+@functools.lru_cache(maxsize=256)
+def grammar_max_chars(gbnf: str, root: str = "root") -> int | None:
+    """The most characters a text admitted by the GBNF grammar `gbnf` can have, or None when
+    it is unbounded (a `*`, `+`, `{m,}` or a recursive rule over something non-empty).
+
+    Literals count their characters, a character class or `.` one character. Used to give a
+    grammar-constrained answer a token budget that fits it (`answer_token_budget`)."""
+    rules = _parse_rules(gbnf)
+    memo: dict[str, int | None] = {}
+    visiting: set[str] = set()
+
+    def rule(name: str) -> int | None:
+        if name in memo:
+            return memo[name]
+        if name in visiting or name not in rules:
+            return None  # recursion (nesting without bound) or an unknown rule
+        visiting.add(name)
+        value = _alternatives(rules[name], 0, rule)[0]
+        visiting.discard(name)
+        memo[name] = value
+        return value
+
+    return rule(root)
+
+
+def answer_token_budget(gbnf: str, max_tokens: int, *, per_char: float = 1.0) -> int:
+    """`max_tokens`, raised to the grammar's worst case when that is larger and bounded.
+
+    The worst case is counted as one token per character (`per_char`): every token carries
+    at least one character of ASCII text; multi-byte characters and `\\uXXXX` escapes can
+    take more tokens than characters, and such an answer can still be cut (it is then
+    reported as truncated, with finish_reason "length")."""
+    chars = grammar_max_chars(gbnf)
+    if chars is None:
+        return max_tokens
+    return max(max_tokens, math.ceil(chars * per_char))
+
+
+def _parse_rules(gbnf: str) -> dict[str, str]:
+    rules: dict[str, str] = {}
+    name = None
+    for line in gbnf.splitlines():
+        if "::=" in line and not line.startswith((" ", "\t")):
+            name, _, body = line.partition("::=")
+            name = name.strip()
+            rules[name] = body.strip()
+        elif name is not None and line.strip() and not line.lstrip().startswith("#"):
+            rules[name] += " " + line.strip()  # a rule continued on the next line
+    return rules
+
+
+def _plus(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+
+
+def _alternatives(text: str, i: int, rule) -> tuple[int | None, int]:
+    """Max length of `alt | alt | ...` starting at text[i], up to a `)` or the end."""
+    best: int | None = 0
+    while True:
+        length, i = _sequence(text, i, rule)
+        best = None if best is None or length is None else max(best, length)
+        if i < len(text) and text[i] == "|":
+            i += 1
+            continue
+        return best, i
+
+
+def _sequence(text: str, i: int, rule) -> tuple[int | None, int]:
+    total: int | None = 0
+    n = len(text)
+    while True:
+        while i < n and text[i] in " \t":
+            i += 1
+        if i >= n or text[i] in "|)":
+            return total, i
+        c = text[i]
+        if c == '"':
+            item, i = _literal(text, i)
+        elif c == "[":
+            j = i + 1
+            while text[j] != "]":
+                j += 2 if text[j] == "\\" else 1
+            item, i = 1, j + 1
+        elif c == ".":
+            item, i = 1, i + 1
+        elif c == "(":
+            item, i = _alternatives(text, i + 1, rule)
+            i += 1  # the ")"
+        else:
+            j = i
+            while j < n and (text[j].isalnum() or text[j] in "-_"):
+                j += 1
+            if j == i:
+                raise ValueError(f"cannot read the grammar at {text[i:i + 20]!r}")
+            item, i = rule(text[i:j]), j
+        # a quantifier
+        if i < n and text[i] == "?":
+            i += 1
+        elif i < n and text[i] in "*+":
+            item, i = (None if item != 0 else 0), i + 1
+        elif i < n and text[i] == "{":
+            j = text.index("}", i)
+            lo, _, hi = text[i + 1 : j].partition(",")
+            if "," not in text[i + 1 : j]:
+                hi = lo
+            item = (None if item != 0 else 0) if not hi.strip() else (None if item is None else item * int(hi))
+            i = j + 1
+        total = _plus(total, item)
+
+
+_ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}
+
+
+def _literal(text: str, i: int) -> tuple[int, int]:
+    """(characters, index after the closing quote) of the literal starting at text[i]."""
+    j, count = i + 1, 0
+    while text[j] != '"':
+        if text[j] == "\\":
+            j += 2 + _ESCAPE_DIGITS.get(text[j + 1], 0)
+        else:
+            j += 1
+        count += 1
+    return count, j + 1
