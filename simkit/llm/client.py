@@ -261,17 +261,18 @@ class LLMClient:
         return await self.backend.generate(request)
 
     async def _call_with_retries(self, request: LLMRequest, key: str) -> tuple[RawCompletion, float, int]:
-        """Attempts until one answers, `retries` are used up or `deadline` seconds have passed
-        since the first attempt started (each attempt gets at most what is left of it)."""
+        """Attempts until one answers, `retries` are used up or the attempts and the backoff
+        waits between them have taken `deadline` seconds (each attempt gets at most what is
+        left). Time queued for a concurrency slot does not count: that is load, not a fault."""
         attempt = 0
-        end = time.monotonic() + self.deadline
+        used = 0.0  # seconds of the deadline spent in attempts and backoff waits
         tools_rejected = False
         while True:
             attempt += 1
             async with self._semaphore:
                 self.stats.in_flight += 1
                 started = time.perf_counter()
-                limit = min(self.timeout, max(0.0, end - time.monotonic()))
+                limit = min(self.timeout, max(0.0, self.deadline - used))
                 try:
                     raw = await asyncio.wait_for(self._generate(request, key), limit)
                     latency_ms = (time.perf_counter() - started) * 1000
@@ -293,13 +294,16 @@ class LLMClient:
                     raise LLMUnavailable(f"{self.backend.name} backend ({self.model}): {exc}") from None
                 finally:
                     self.stats.in_flight -= 1
-            left = end - time.monotonic()
-            if attempt > self.retries or left <= 0:
-                why = f"after {attempt} attempts" if attempt > self.retries else f"at the {self.deadline:g}s deadline (llm.deadline) after {attempt} attempt{'s' if attempt > 1 else ''}"
+                    used += time.perf_counter() - started
+            delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+            wait = self._jitter.uniform(0, delay)  # full jitter
+            if attempt > self.retries or used + wait >= self.deadline:
+                why = (f"after {attempt} attempts" if attempt > self.retries else
+                       f"at the {self.deadline:g}s deadline (llm.deadline) after {attempt} attempt{'s' if attempt > 1 else ''}")
                 raise LLMUnavailable(f"{self.backend.name} backend ({self.model}): gave up {why}: {error}")
             self.stats.retries += 1
-            delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-            await asyncio.sleep(min(left, self._jitter.uniform(0, delay)))  # full jitter, semaphore released
+            used += wait
+            await asyncio.sleep(wait)  # the semaphore is released while waiting
 
     def _where(self) -> str:
         """The endpoint(s) a call went to, for error messages."""

@@ -17,10 +17,10 @@ class Post(BaseModel):
     stars: int = Field(ge=1, le=5)
 
 
-def client_for(server, *, dialect="auto", retries=8, timeout=5.0, concurrency=8) -> LLMClient:
+def client_for(server, *, dialect="auto", retries=8, timeout=5.0, concurrency=8, deadline=None) -> LLMClient:
     backend = OpenAIBackend("stub-model", base_url=server.base_url, dialect=dialect, timeout=timeout)
     return LLMClient(backend, cache_mode="off", max_concurrency=concurrency, timeout=timeout, retries=retries,
-                     backoff_base=0.02, backoff_cap=0.2)
+                     backoff_base=0.02, backoff_cap=0.2, deadline=deadline)
 
 
 async def ask_many(client: LLMClient, n: int):
@@ -102,7 +102,8 @@ def test_dialect_request_shapes():
 
 async def test_faults_are_retried_counted_and_every_answer_parses(fault_server):
     server = fault_server(latency=0.01, p_429=0.15, p_500=0.15, p_timeout=0.05, hang=2.0, p_malformed=0.15, seed=3)
-    client = client_for(server, timeout=0.5, retries=12, concurrency=10)
+    # several timeouts in one call are allowed here: the deadline (default 2 x timeout) is not under test
+    client = client_for(server, timeout=0.5, retries=12, concurrency=10, deadline=30)
     answers = await ask_many(client, 60)
     assert all(a.ok for a in answers)
     faults = sum(server.stats.outcomes[k] for k in ("429", "500", "timeout", "malformed"))
