@@ -204,3 +204,25 @@ def test_one_line_errors_leave_no_unclosed_session(fault_server, hung, tmp_path,
         assert words in done.stderr, done.stderr
         assert "Unclosed" not in done.stderr + done.stdout, done.stderr
         assert "Traceback" not in done.stderr, done.stderr
+
+
+async def test_a_pool_of_hung_endpoints_gives_up_within_the_documented_bound(transport):
+    """With a pool, `timeout` counts once per endpoint: deadline = 2 x (timeout x n + 1)."""
+    from simkit.config import LLMSettings
+    from simkit.llm.factory import make_client
+
+    servers = [HungServer(), HungServer()]
+    try:
+        cfg = LLMSettings(backend="openai", model="stub-model", timeout=0.3, retries=20,
+                          endpoints=[{"base_url": s.url} for s in servers])
+        client = make_client(cfg, 1)
+        assert client.deadline == pytest.approx(2 * (0.3 * 2 + 1))
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable) as info:
+            await client.complete(HI)
+        assert time.monotonic() - started < client.deadline + 0.5
+        assert all(s.url in str(info.value) for s in servers)
+        await client.aclose()
+    finally:
+        for server in servers:
+            server.close()
