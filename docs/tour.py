@@ -11,7 +11,7 @@ Inside the block, lines starting with `$ ` are commands, the lines after each ar
 a line "..." in the README stands for any lines the block leaves out. Commands run with bash,
 one after another through the whole README, in a scratch folder holding links to this
 repository's `scenarios/`, `personas/`, `examples/` and `docs/` (figures a command writes
-under `docs/figures/` land in the repository; everything else is fresh every time, so the tour's databases and files are
+under `docs/figures/` land in the repository, except under `--check`; everything else is fresh every time, so the tour's databases and files are
 fresh every time), with COLUMNS=100. A run id in a command (`trendsim-pa30-20261128-...`)
 stands for the latest run of that scenario the tour made (several ids of one scenario in one
 command: the latest ones, in order); `$?` is the previous command's exit code.
@@ -25,6 +25,7 @@ import argparse
 import difflib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,12 +106,15 @@ def matches(shown: list[str], actual: list[str]) -> bool:
 
 # -- running the tour -------------------------------------------------------------------------------
 class Session:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, check: bool = False):
         self.folder = folder
         self.rc = 0
         self.runs: dict[str, list[str]] = {}  # scenario prefix -> run ids in the order they appeared
         for name in LINKED:
-            (folder / name).symlink_to(ROOT / name)
+            if check and name == "docs":  # a check leaves the repository's figures as they are
+                shutil.copytree(ROOT / name, folder / name)
+            else:
+                (folder / name).symlink_to(ROOT / name)
         self.env = dict(os.environ, COLUMNS=WIDTH, LINES="40", PYTHONPATH=os.pathsep.join(
             filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), NO_COLOR="1", TERM="dumb")
 
@@ -154,7 +158,7 @@ def tour(readme: Path = README, check: bool = False, say=print) -> int:
     blocks = parse(lines)
     failures = 0
     with tempfile.TemporaryDirectory(prefix="simkit-tour-") as tmp:
-        session = Session(Path(tmp))
+        session = Session(Path(tmp), check)
         new_lines = list(lines)
         rendered: dict[int, list[str]] = {}
         for block in blocks:

@@ -39,6 +39,9 @@ class Reader:
     def metrics(self, run_id, tick=None):
         return self._metrics
 
+    def run(self, run_id):
+        return {"run_id": run_id, "config_json": "{}", "seed": 1}
+
 
 @settings(max_examples=150, deadline=None)
 @given(run_id=texts, scenario=texts, model=texts, error=texts, metric=texts, label=texts)

@@ -50,7 +50,8 @@ def test_trendsim_run_through_the_server_completes_with_valid_answers(cli_env, t
     data["clock"] = {"start": "2025-03-01T06:00:00", "end": "2025-03-01T07:00:00", "tick": "10m"}
     data["output"] = {"db": str(tmp_path / "trendsim.db")}
     data["llm"] = {"backend": "openai", "model": "smollm2", "base_url": llama_server.base_url,
-                   "max_tokens": 256, "timeout": 240, "max_concurrency": 2, "repair_attempts": 2}
+                   "max_tokens": 256, "timeout": 240, "max_concurrency": 2, "repair_attempts": 2,
+                   "instruments": "same_as_subject"}  # the attackers too: every call goes through the server
     scenario = tmp_path / "trendsim.yaml"
     scenario.write_text(yaml.safe_dump(data, sort_keys=False))
     run_cli(["run", str(scenario), "--quiet"], env=cli_env, timeout=600)

@@ -149,7 +149,7 @@ def test_a_run_whose_model_process_dies_says_so_in_one_line_and_resumes(cli_env,
     assert cli.returncode == 1, (out, err)
     assert "\n" not in line and "Traceback" not in err, err
     assert f"died with signal {sig.name} ({int(sig)})" in line
-    assert f"simkit run {scenario} --resume {run_id}" in line
+    assert f"simkit run {scenario} --out " in line and f"--resume {run_id}" in line
     assert status == "failed" and sig.name in error
     assert 1 <= kept < ticks_total
 
