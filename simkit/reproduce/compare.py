@@ -15,11 +15,26 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from simkit.display.compare import Stat
+from simkit.display.stats import interval
 from simkit.reproduce.recipe import Cell, Recipe
 
 DRY_RUN = ("MECHANICS ONLY: scripted backend. These numbers come from a test double and say "
            "nothing about the paper; the run only checks the recipe end to end.")
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A cell's mean over its runs with the half-width of the 95% Student-t interval (None
+    for fewer than two runs), or a pooled figure a plugin computed itself."""
+
+    mean: float | None
+    half_width: float | None
+    n: int
+
+    @classmethod
+    def of(cls, values) -> Stat:
+        iv = interval(values, over="runs")
+        return cls(iv.mean, iv.half_width, iv.n)
 
 
 @dataclass
