@@ -101,7 +101,7 @@ def test_bad_input_is_one_clear_error(small_run, tmp_path):
     with pytest.raises(UsageError, match="not a simkit run database"):
         ReplayData.open(other, "x")
     (tmp_path / "notes.db").write_text("not a database at all, just text " * 100)
-    with pytest.raises(UsageError, match="not a SQLite database"):
+    with pytest.raises(UsageError, match="not a SQLite (run )?database"):
         ReplayData.open(tmp_path / "notes.db", "x")
 
 

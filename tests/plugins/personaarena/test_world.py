@@ -63,7 +63,7 @@ def test_bad_config_is_one_line_naming_the_file_and_key(tmp_path, sets, message)
 
 @pytest.mark.parametrize("sets, message", [
     (["persona=nobody"], "personaarena.persona: 'nobody' is not in the population"),
-    (["human_labels=/nonexistent/labels.jsonl"], "personaarena.human_labels: file /nonexistent/labels.jsonl not found"),
+    (["human_labels=/nonexistent/labels.jsonl"], "personaarena.human_labels: .*/nonexistent/labels.jsonl: not found"),
 ])
 async def test_bad_references_fail_at_setup(tmp_path, sets, message):
     with pytest.raises(ConfigError, match=message):
