@@ -5,7 +5,7 @@ of the aligned set and of a uniform random draw of the same size, each divided b
 noise floor (two reference samples of that size). The pool is synthetic and biased the way
 LLM persona sets are: too extraverted, too stable, compressed toward the middle.
 
-    /work/venv/bin/python bench/align_bench.py [--pool 100000] [--n 1000] [--seed 0]
+    python bench/align_bench.py [--pool 100000] [--n 1000] [--seed 0]
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
 Rows are synthesized straight into a database with the real schema (sqlite-utils), as the
 engine would have written them; the run itself is not simulated.
 
-    /work/venv/bin/python bench/replay_bench.py [--quick]
+    python bench/replay_bench.py [--quick]
 """
 
 from __future__ import annotations
