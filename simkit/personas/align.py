@@ -5,7 +5,7 @@ Three steps, after Hu et al. (2025) "importance sampling, then optimal transport
 1. importance weights w_i ~ p(x_i)/q(x_i), estimated by a classifier that tells reference
    draws from pool members (logistic regression on quadratic features, in standardised
    units; log p/q = logit - log(M/N)). Kernel density ratios in 5-D under-correct in-sample
-   and explode leave-one-out (research notes 4.6), so they are not used. Weights live in log
+   and explode leave-one-out (measured on a prototype), so they are not used. Weights live in log
    space, are self-normalised, and clipped at mean * sqrt(N) (Ionides 2008).
 2. inclusion probabilities pi_i = min(1, c * w_i) summing to n, drawn by systematic sampling:
    each persona enters at most once, with probability exactly pi_i. Saturated pi_i = 1 mark

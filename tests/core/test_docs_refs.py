@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TOP = ("simkit/", "scenarios/", "personas/", "bench/", "docs/", "tests/", "examples/")
 OUTSIDE = ("DESIGN.md", "FIDELITY.md", "STYLE.md", "trendsim_cdi.md", "characterbox_personaarena.md", "peers.md",
-           "peers_2026-12.md", "../shared/")
+           "peers_2026-12.md", "../shared/", "research notes", "research note ")
 
 
 def tracked(*patterns: str) -> list[Path]:

@@ -1,7 +1,7 @@
 """CharacterBox's headline results as `simkit reproduce` recipes (see simkit/reproduce/recipe.py).
 
 Published numbers: Wang et al., CharacterBox, NAACL 2025 (pages 6372-6391), Tables 1 and 2,
-as recorded in the project's research notes; the page of each table was not recorded.
+read from the paper's tables; the page of each table was not recorded.
 The runs use `scenarios/characterbox_paper.yaml` (the paper profile, with the narrator and
 the judge pinned as the paper had them) and its per-language metrics (`lang`: en | zh).
 """

@@ -1,7 +1,7 @@
 """TrendSim's headline results as `simkit reproduce` recipes (see simkit/reproduce/recipe.py).
 
 Published numbers: Zhang et al., TrendSim, Findings of NAACL 2025 (arXiv 2412.12196v1),
-as recorded in the project's research notes; the page of each table was not recorded.
+read from the paper's tables; the page of each table was not recorded.
 """
 
 from __future__ import annotations
