@@ -37,16 +37,9 @@ SCENARIO = ROOT / "scenarios" / "trendsim_pa30.yaml"
 sys.path.insert(0, str(ROOT))
 
 from simkit.llm.prefix_cache import GPT_4O_MINI  # noqa: E402
+from bench.trendsim_bench import personas  # noqa: E402  (n personas: the shipped population under new ids)
 
 
-def personas(n: int, folder: Path) -> Path:
-    """n personas: the shipped population, repeated under new ids."""
-    base = [json.loads(line) for line in (ROOT / "personas" / "population.jsonl").read_text().splitlines() if line.strip()]
-    path = folder / f"personas-{n}.jsonl"
-    with path.open("w") as fh:
-        for i in range(n):
-            fh.write(json.dumps(dict(base[i % len(base)], id=f"bench{i:05d}")) + "\n")
-    return path
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
