@@ -47,22 +47,19 @@ FORK_PHASE = -0.5  # a branch's fork, after set-up rows and before activate
 
 # Python's cyclic collector, tuned while ticks run: at its defaults (700, 10, 10) it took 29%
 # of the engine's CPU in a 3,000-agent TrendSim run, rescanning the long-lived world, personas
-# and compiled graphs; frozen and collected less often, 5% (bench/README.md, "garbage collector").
+# and compiled graphs; collecting the young generation every 50,000 allocations, 4%
+# (bench/README.md, "garbage collector"). Freezing the set-up objects saved nothing more, and
+# the full collection it needs first cost 80 ms per run of a serial sweep.
 GC_THRESHOLDS = (50_000, 20, 100)
-
-
 _tuned = {"depth": 0, "before": gc.get_threshold()}
 
 
 @contextlib.contextmanager
 def tuned_collector() -> Iterator[None]:
-    """Freeze what exists when the ticks start (set-up: personas, graphs, the loaded world) out
-    of the collector's scans, and collect the young generation less often; the outermost of
-    several concurrent runs restores both, so a notebook that runs simkit keeps its settings."""
+    """Collect less often while ticks run; the outermost of several concurrent runs restores
+    the thresholds it found, so a notebook that runs simkit keeps its own settings."""
     if _tuned["depth"] == 0:
         _tuned["before"] = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
     _tuned["depth"] += 1
     try:
@@ -71,7 +68,6 @@ def tuned_collector() -> Iterator[None]:
         _tuned["depth"] -= 1
         if _tuned["depth"] == 0:
             gc.set_threshold(*_tuned["before"])
-            gc.unfreeze()
 
 
 class TickLoop:
