@@ -14,14 +14,16 @@ What an agent is differs per plugin, and is counted from each run's `agents` tab
   guard, judge, ... are instruments). N agents are a sweep over the ten shipped scenarios
   times seeds.
 
+`in flight` is calls x latency / wall: the calls waiting on the endpoint on average (1.0: one
+call after another; these plugins' turns are sequential, so wall time grows with calls).
 An agent-step is one agent acting in one tick (a distinct (run, tick, agent) among the
 agents' calls); tokens per agent-step divide all tokens, the instruments' included, by them.
 Each scenario is the shipped one (`scenarios/<plugin>.yaml`) with every role on the
 stand-in endpoint (`bench/latency_server.py --schema-answers`); each size runs in its own
 process, so its peak RSS is its own.
 
-    python bench/plugin_scale.py [--plugins characterbox,personaarena,cdi] [--agents 100,1000]
-        [--latency 0.05] [--concurrency 64]
+    python bench/plugin_scale.py [--plugins characterbox,personaarena,cdi]
+        [--agents "characterbox:100,300;personaarena:100,1000;cdi:100,1000"] [--latency 0.05] [--concurrency 64]
 """
 
 from __future__ import annotations
@@ -47,7 +49,17 @@ from simkit.llm.prefix_cache import GPT_4O_MINI  # noqa: E402
 AGENT_KINDS = {"characterbox": ("character",), "personaarena": ("protagonist", "npc"), "cdi": ("sender", "recipient")}
 SCENE_FILES = [ROOT / "simkit" / "plugins" / "characterbox" / "data" / "scenes.json",
                *sorted((ROOT / "tests" / "data" / "characterbox_authors").rglob("*.json"))]
-PA_AGENTS_PER_EPISODE = 3.5  # the protagonist and 2-3 NPCs: only to size the sweep; the table counts them
+PA_AGENTS_PER_EPISODE = 3  # the protagonist and the stand-in's 2 NPCs (a model may cast 3): only sizes the sweep; the table counts them
+# CharacterBox stops at 300: its turns run one after another (about 0.6 s a character at
+# 50 ms), so 1,000 characters would take about 10 minutes on these machines.
+DEFINED = {
+    "characterbox": "agent: a character (narrator and judge are instruments); step: a character's calls in one round (a tick)",
+    "personaarena": "agent: the protagonist or an NPC of an episode (environment, judges, arbiter are instruments); "
+                    "step: an agent's calls in one tick (2 lines)",
+    "cdi": "agent: the sender or the recipient of a scenario run (guard, instructor, judge, optimizer are instruments); "
+           "step: an agent's action cycles in one tick",
+}
+SIZES = "characterbox:100,300;personaarena:100,1000;cdi:100,1000"
 
 
 def scene_folder(n: int, folder: Path) -> Path:
@@ -137,7 +149,7 @@ def usage(db: Path, plugin: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plugins", default="characterbox,personaarena,cdi")
-    parser.add_argument("--agents", default="100,1000", help="sizes, each plugin's own or one list for all (plugin:100,300)")
+    parser.add_argument("--agents", default=SIZES, help=f"one list for every plugin (100,1000), or per plugin (default: {SIZES})")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
@@ -161,20 +173,23 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="simkit-plugin-scale-") as tmp:
             for plugin, ns in sizes.items():
-                print(f"\n{plugin}")
+                print(f"\n{plugin}: {DEFINED[plugin]}")
                 print(f"{'agents':>7s} {'runs':>5s} {'ticks':>5s} {'calls':>7s} {'calls/s':>7s} {'tok in':>11s} {'tok out':>9s}"
-                      f" {'steps':>6s} {'in/step':>7s} {'out/step':>8s} {'$ run':>7s} {'wall s':>7s} {'CPU s':>6s} {'peak MiB':>8s}")
+                      f" {'steps':>6s} {'in/step':>7s} {'out/step':>8s} {'$ all':>7s} {'wall s':>7s} {'in flight':>9s} {'CPU s':>6s} {'peak MiB':>8s}")
                 notes = []
                 for n in ns:
                     cmd = [sys.executable, __file__, "--one", plugin, "--agents-n", str(n), "--folder", tmp, "--url", url,
                            "--concurrency", str(args.concurrency)]
-                    res = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1])
+                    child = subprocess.run(cmd, capture_output=True, text=True)
+                    if child.returncode:  # the children's warnings (fields the scene loader ignores) only on failure
+                        sys.exit(f"{plugin} at {n} agents failed:\n{child.stderr[-3000:]}")
+                    res = json.loads(child.stdout.strip().splitlines()[-1])
                     u = usage(Path(res["db"]), plugin)
                     cost = (u["tin"] * price.input + u["tout"] * price.output) / 1e6
                     steps = max(1, u["steps"])
                     print(f"{u['agents']:7d} {u['runs']:5d} {u['ticks']:5d} {u['calls']:7d} {u['calls'] / res['wall']:7.0f}"
                           f" {u['tin']:11,d} {u['tout']:9,d} {u['steps']:6d} {u['tin'] / steps:7.0f} {u['tout'] / steps:8.0f}"
-                          f" {cost:7.3f} {res['wall']:7.1f} {res['cpu']:6.1f} {res['rss_mib']:8.0f}", flush=True)
+                          f" {cost:7.3f} {res['wall']:7.1f} {u['calls'] * args.latency / res['wall']:9.1f} {res['cpu']:6.1f} {res['rss_mib']:8.0f}", flush=True)
                     share = ", ".join(f"{who} {k / u['calls']:.0%}" for who, k in u["by_role"][:5])
                     notes.append(f"  {u['agents']} agents: {res['how']}; calls by {share}")
                     Path(res["db"]).unlink()
