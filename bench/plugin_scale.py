@@ -162,7 +162,7 @@ def main() -> None:
 
     sizes = sizes_of(args.agents, args.plugins.split(","))
     price = GPT_4O_MINI
-    print("$ python bench/plugin_scale.py " + " ".join(sys.argv[1:]))
+    print(" ".join(["$ python bench/plugin_scale.py", *sys.argv[1:]]))
     cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                       if line.startswith("model name")), "?")
     print(f"{cpu_model}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f} (the cores are shared)")
