@@ -13,6 +13,11 @@ number), so a plugin's answers parse and its agents behave as with a model that 
 follows the format; the choice depends only on the prompt, so reruns are identical. A
 request that offers tools gets a tool call the same way: the forced tool, or one picked by
 the hash, with arguments built from its parameter schema (CDI's agents act only by tools).
+
+With `--text-answer TEXT`, a request without a JSON schema gets TEXT instead of the fixed
+JSON answer: for code that reads free text (e.g. the first digit or integer of the reply),
+such as the authors' TrendSim code (`bench/authors_trendsim.py` uses `--text-answer 0`:
+the first option of every menu, and 0 wherever a number is read).
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ def _pick(body: dict) -> int:
 def _answer(body: dict) -> str:
     schema = _schema_of(body) if Latency.schema_answers else None
     if not schema:
-        return ANSWER
+        return ANSWER if Latency.text_answer is None else Latency.text_answer
     return json.dumps(instance(schema, schema.get("$defs") or {}, _pick(body)))
 
 
@@ -112,6 +117,7 @@ MODELS = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model
 class Latency(asyncio.Protocol):
     latency = 0.2
     schema_answers = False
+    text_answer: str | None = None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -144,9 +150,11 @@ class Latency(asyncio.Protocol):
             self.transport.write(data)
 
 
-async def serve(latency: float, port: int, schema_answers: bool = False, lifetime: float = 900) -> None:
+async def serve(latency: float, port: int, schema_answers: bool = False, lifetime: float = 900,
+                text_answer: str | None = None) -> None:
     Latency.latency = latency
     Latency.schema_answers = schema_answers
+    Latency.text_answer = text_answer
     server = await asyncio.get_running_loop().create_server(Latency, "127.0.0.1", port, backlog=1024)
     print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
@@ -158,9 +166,10 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--schema-answers", action="store_true", help="answer structured requests from their schema")
+    parser.add_argument("--text-answer", default=None, help="the reply to a request without a JSON schema (default: a fixed JSON answer)")
     parser.add_argument("--lifetime", type=float, default=900, help="seconds before the server exits by itself")
     args = parser.parse_args()
-    asyncio.run(serve(args.latency, args.port, args.schema_answers, args.lifetime))
+    asyncio.run(serve(args.latency, args.port, args.schema_answers, args.lifetime, args.text_answer))
 
 
 if __name__ == "__main__":

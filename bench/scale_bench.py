@@ -42,10 +42,10 @@ from bench.trendsim_bench import personas  # noqa: E402  (n personas: the shippe
 
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+def start_server(latency: float, *extra: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "latency_server.py"), "--latency", str(latency), "--schema-answers",
-         "--lifetime", "3600"],
+         "--lifetime", "3600", *extra],
         stdout=subprocess.PIPE, text=True,
     )
     line = proc.stdout.readline().split()
@@ -69,9 +69,9 @@ def one(args: argparse.Namespace) -> None:
     # the instruments (attackers, censor) use the same stand-in endpoint
     llm["roles"] = {role: {k: v for k, v in llm.items() if k in ("backend", "model", "base_url", "endpoints")}
                     for role in ("attacker", "censor")}
-    db = folder / f"run-{n}.db"
+    db = folder / f"run-{n}-{args.mode}.db"
     os.environ.setdefault("OPENAI_API_KEY", "bench")
-    sets = [f"population.personas={personas(n, folder)}", f"population.size={n}", "mode=synchronous",
+    sets = [f"population.personas={personas(n, folder)}", f"population.size={n}", f"mode={args.mode}",
             f"attack.share={args.share}", "cognition=fused"]
     config, plugin_cfg = load_scenario(SCENARIO, sets, {"llm": llm, "output": {"db": str(db)}})
     sim = Simulation(config, plugin_cfg, db, source=SCENARIO)
@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--folder", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--urls", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="synchronous", help=argparse.SUPPRESS)  # plugin: the scenario's default order
     args = parser.parse_args()
     if args.one is not None:
         return one(args)
