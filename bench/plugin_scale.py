@@ -29,6 +29,7 @@ process, so its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -120,7 +121,7 @@ def one(args: argparse.Namespace) -> None:
             ids = list(load_scenarios())
             grid, seeds = {"cdi.scenario": ids}, max(1, round(n / 2 / len(ids)))
         runs = simkit.sweep(scenario, grid, seeds=seeds, llm=llm, out=db, sets=[f"population.personas={population}"])
-        how = f"a serial sweep of {len(runs)} runs" + (f" ({len(grid['cdi.scenario'])} scenarios x {seeds} seeds)" if grid else " (seeds)")
+        how = f"a serial sweep of {len(runs)} run{'s' * (len(runs) != 1)}" + (f" ({len(grid['cdi.scenario'])} scenarios x {seeds} seeds)" if grid else " (seeds)")
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"db": str(db), "wall": wall, "cpu": cpu, "rss_mib": rss, "how": how}))
@@ -130,7 +131,7 @@ def usage(db: Path, plugin: str) -> dict:
     """Agents, runs, ticks, calls, tokens and agent-steps read from the run database."""
     kinds = AGENT_KINDS[plugin]
     marks = ",".join("?" * len(kinds))
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         agents = conn.execute(f"select count(*) from agents where kind in ({marks})", kinds).fetchone()[0]
         runs = conn.execute("select count(*) from runs").fetchone()[0]
         ticks = conn.execute("select count(*) from ticks").fetchone()[0]
