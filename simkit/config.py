@@ -154,6 +154,9 @@ class LLMSettings(StrictModel):
     # AMX one segfaults on Xeons with AMX (llama.cpp issue 20824); on other x86 CPUs it only
     # speeds up Q4_0/Q4_K/IQ4_NL files, not the default Q4_1 model (bench/README.md).
     extra_buffers: bool = False
+    # local: keep the KV cache of the last prompt and read only what a new prompt adds to the
+    # prefix they share (answers are the same either way; off only to measure what it saves)
+    prefix_cache: bool = True
     # openai: a pool of servers for one logical model (simkit/llm/pool.py); when set,
     # base_url is not used and the client's concurrency is the sum of the endpoints'.
     endpoints: list[EndpointSettings] | None = None

@@ -13,7 +13,7 @@ from simkit.llm.base import Backend
 from simkit.llm.client import ClientHooks, LLMClient, LLMStats
 
 # Settings that pick the model itself; the rest (sampling, retries, cache) is per client.
-BACKEND_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "timeout", "n_ctx", "n_threads", "n_parallel", "extra_buffers", "endpoints")
+BACKEND_KEYS = ("backend", "model", "base_url", "api_key_env", "dialect", "timeout", "n_ctx", "n_threads", "n_parallel", "extra_buffers", "prefix_cache", "endpoints")
 
 
 def make_backend(cfg: LLMSettings, seed: int) -> Backend:

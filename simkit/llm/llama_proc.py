@@ -91,13 +91,13 @@ class ProcessEngine:
 
     def __init__(
         self, path: str, *, n_ctx: int = 2048, n_threads: int = 2, n_parallel: int = 1,
-        extra_buffers: bool = False, load_timeout: float = 600.0,
+        extra_buffers: bool = False, prefix_cache: bool = True, load_timeout: float = 600.0,
     ):
         self.path = str(path)
         self.extra_buffers = extra_buffers
         self.system_info = ""
         config = {"path": self.path, "n_ctx": n_ctx, "n_threads": n_threads, "n_parallel": n_parallel,
-                  "extra_buffers": extra_buffers}
+                  "extra_buffers": extra_buffers, "prefix_cache": prefix_cache}
         ours, theirs = socket.socketpair()
         self._log = tempfile.TemporaryFile()  # the child's stdout and stderr (llama.cpp's errors)
         started = time.perf_counter()

@@ -15,8 +15,10 @@ on the first call.
 
 Settings (`llm:` in the scenario): `model` (a GGUF path; default the SmolLM2 file),
 `n_threads` (default half the cores, see `default_threads`), `n_ctx` (per sequence),
-`n_parallel`, and `extra_buffers` (default off: llama.cpp's weight-repacking buffer types,
-whose AMX variant segfaults on Xeons with AMX; see `simkit.llm.cpu`). `n_parallel > 1` decodes that many requests together (continuous batching).
+`n_parallel`, `extra_buffers` (default off: llama.cpp's weight-repacking buffer types,
+whose AMX variant segfaults on Xeons with AMX; see `simkit.llm.cpu`), and `prefix_cache`
+(default on: a prompt's shared prefix with the previous one is not read again; the answers
+are the same either way, `simkit.llm.llama_engine`). `n_parallel > 1` decodes that many requests together (continuous batching).
 On 2 cores it raises raw decode throughput 1.3-1.7x at 4-8 sequences, but a TrendSim step
 spends about two thirds of its time reading the ~230-token prompt, which gains nothing, and
 end to end the difference stayed within the noise of these shared machines (bench/README.md).
@@ -81,13 +83,14 @@ class LocalBackend(Backend):
 
     def __init__(
         self, model_path: str | Path | None = None, *, n_ctx: int = 2048, n_threads: int | None = None,
-        n_parallel: int = 1, extra_buffers: bool = False, isolated: bool = True,
+        n_parallel: int = 1, extra_buffers: bool = False, isolated: bool = True, prefix_cache: bool = True,
     ):
         self._path_arg = Path(model_path).expanduser() if model_path else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.n_parallel = n_parallel
         self.extra_buffers = extra_buffers
+        self.prefix_cache = prefix_cache
         self.isolated = isolated
         self._engine = None
         self._lock = threading.Lock()  # one model per backend, loaded once
@@ -95,7 +98,7 @@ class LocalBackend(Backend):
     @classmethod
     def from_config(cls, cfg: LLMSettings) -> "LocalBackend":
         return cls(cfg.model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_parallel=cfg.n_parallel,
-                   extra_buffers=cfg.extra_buffers)
+                   extra_buffers=cfg.extra_buffers, prefix_cache=cfg.prefix_cache)
 
     @property
     def path(self) -> Path:
@@ -119,7 +122,7 @@ class LocalBackend(Backend):
                 try:
                     self._engine = engine_class(
                         str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, n_parallel=self.n_parallel,
-                        extra_buffers=self.extra_buffers,
+                        extra_buffers=self.extra_buffers, prefix_cache=self.prefix_cache,
                     )
                 except (ValueError, RuntimeError) as exc:
                     raise LLMUnavailable(

@@ -49,6 +49,19 @@ def test_default_model_is_the_file_inside_the_installed_package():
     assert backend.model == f"local:{DEFAULT_FILE}"  # no machine path in the cache key
 
 
+def test_prefix_cache_setting_reaches_the_engine(monkeypatch):
+    """`llm.prefix_cache: false` (to measure what the prefix cache saves) is passed to the engine."""
+    import simkit.llm.llama_proc as llama_proc
+
+    seen = {}
+    monkeypatch.setattr(llama_proc, "ProcessEngine", lambda path, **kw: seen.update(kw) or object())
+    monkeypatch.setattr("simkit.llm.local.check_gguf", lambda path: None)
+    for value in (True, False):
+        backend = LocalBackend.from_config(LLMConfig(prefix_cache=value))
+        backend._load()
+        assert seen["prefix_cache"] is value
+
+
 async def test_missing_model_file_is_one_clear_line(tmp_path):
     backend = LocalBackend.from_config(LLMConfig(model=str(tmp_path / "nope.gguf")))
     with pytest.raises(LLMUnavailable, match=r"model file .*nope\.gguf not found"):
