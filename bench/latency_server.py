@@ -10,7 +10,9 @@ the client's figures. This one costs ~0.05 ms, so what is measured is the client
 With `--schema-answers`, a structured request gets an answer built from its own JSON schema
 (an enum value picked by a hash of the prompt, the shortest valid string, the minimum
 number), so a plugin's answers parse and its agents behave as with a model that always
-follows the format; the choice depends only on the prompt, so reruns are identical.
+follows the format; the choice depends only on the prompt, so reruns are identical. A
+request that offers tools gets a tool call the same way: the forced tool, or one picked by
+the hash, with arguments built from its parameter schema (CDI's agents act only by tools).
 
 With `--text-answer TEXT`, a request without a JSON schema gets TEXT instead of the fixed
 JSON answer: for code that reads free text (e.g. the first digit or integer of the reply),
@@ -70,21 +72,40 @@ def instance(schema: dict, defs: dict, pick: int) -> object:
     return (text + " " * max(0, low - len(text)))[: max(low, min(high, len(text)))]
 
 
+def _pick(body: dict) -> int:
+    prompt = json.dumps(body.get("messages"), sort_keys=True).encode()
+    return int.from_bytes(hashlib.blake2b(prompt, digest_size=4).digest(), "big")
+
+
 def _answer(body: dict) -> str:
     schema = _schema_of(body) if Latency.schema_answers else None
     if not schema:
         return ANSWER if Latency.text_answer is None else Latency.text_answer
-    prompt = json.dumps(body.get("messages"), sort_keys=True).encode()
-    pick = int.from_bytes(hashlib.blake2b(prompt, digest_size=4).digest(), "big")
-    return json.dumps(instance(schema, schema.get("$defs") or {}, pick))
+    return json.dumps(instance(schema, schema.get("$defs") or {}, _pick(body)))
+
+
+def _tool_call(body: dict) -> list[dict] | None:
+    """With --schema-answers, a request offering tools (and not forbidding them) gets one call."""
+    tools = [t["function"] for t in body.get("tools") or [] if t.get("type") == "function"]
+    choice = body.get("tool_choice", "auto")
+    if not (Latency.schema_answers and tools) or choice == "none":
+        return None
+    pick = _pick(body)
+    forced = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+    tool = next((t for t in tools if t["name"] == forced), None) or tools[pick % len(tools)]
+    params = tool.get("parameters") or {}
+    args = instance(params, params.get("$defs") or {}, pick // 7) if params.get("properties") else {}
+    return [{"id": f"call_{pick:08x}", "type": "function", "function": {"name": tool["name"], "arguments": json.dumps(args)}}]
 
 
 def _response(body: dict) -> bytes:
     prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages") or [])
-    answer = _answer(body)
+    calls = _tool_call(body)
+    answer = json.dumps([c["function"] for c in calls]) if calls else _answer(body)
+    message = {"role": "assistant", "content": None, "tool_calls": calls} if calls else {"role": "assistant", "content": answer}
     payload = json.dumps({
         "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": body.get("model", "bench"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
         "usage": {"prompt_tokens": prompt // 4 + 1, "completion_tokens": len(answer) // 4, "total_tokens": prompt // 4 + 20},
     }).encode()
     return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload)
