@@ -22,6 +22,9 @@ def table5_cells(config: dict, subject: str) -> list[tuple[str, ...]]:
     return [(load_topics()[ts["topic"]].sentiment, d), ("All", d)]
 
 
+TOPICS = tuple(load_topics())  # every shipped topic, in the order of topics.yaml
+
+
 def _row(group: str, metric: str, values: tuple, spreads: tuple = (None,) * 4) -> list[Published]:
     return [Published((group, d), metric, v, s) for d, v, s in zip(DEGREES, values, spreads)]
 
@@ -37,7 +40,7 @@ TABLE5 = Recipe(
     profile=(),
     grid={
         "attack.share": ("0", "0.1", "0.3", "0.5"),
-        "topic": ("marathon-hospital", "rescued-hikers", "factory-layoffs", "bridge-collapse", "timezone-change", "library-hours"),
+        "topic": TOPICS,
     },
     instruments={"attacker": "GLM-3-turbo, the same model as the users"},
     idle_roles={"censor": "Table 5 runs without censorship"},
@@ -113,7 +116,7 @@ VALIDITY = Recipe(
     profile=(),
     grid={
         "attack.share": ("0.3",),
-        "topic": ("marathon-hospital", "rescued-hikers", "factory-layoffs", "bridge-collapse", "timezone-change", "library-hours"),
+        "topic": TOPICS,
     },
     instruments={"attacker": "GLM-3-turbo, the same model as the users",
                  "judge:gpt4": "GPT-4", "judge:glm4": "GLM-4", "judge:llama3": "Llama-3"},
