@@ -165,7 +165,8 @@ class EndpointPool(Backend):
             started = time.perf_counter()
             ok = False
             try:
-                raw = await asyncio.wait_for(endpoint.backend.generate(request), self.attempt_timeout)
+                async with asyncio.timeout(self.attempt_timeout):  # inline, unlike wait_for (client.py)
+                    raw = await endpoint.backend.generate(request)
                 ok = True
             except asyncio.TimeoutError:
                 self._failed(endpoint, f"no answer within {self.attempt_timeout:g}s")

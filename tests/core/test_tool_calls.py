@@ -9,7 +9,7 @@ import json
 from pydantic import BaseModel, Field
 
 from simkit.llm.base import LLMRequest, ToolSpec
-from simkit.llm.client import ClientHooks, LLMClient, request_hash
+from simkit.llm.client import ClientHooks, LLMClient, request_hash, schema_of, stable_json
 from simkit.llm.openai_backend import OpenAIBackend
 from simkit.llm.scripted import ScriptedBackend
 from simkit.llm.tools import answer_schema, emulated, flatten
@@ -41,6 +41,20 @@ def test_tools_are_part_of_the_request_hash_and_tool_free_hashes_did_not_move():
     assert request_hash("m", LLMRequest(messages=ASK, tools=(SEND, READ))) == "bb3e08bc21fd70f57ee0277e981248d3eaa00024f1ea28c38bbb2fe5ce643ae1"
     required = LLMRequest(messages=ASK, tools=(SEND,), tool_choice="required")
     assert request_hash("m", required) == "87993b4bd8927d6eda3310182ddc574a51428321f67a3e035b00c86f2ea3791f"
+
+
+async def test_structured_request_hash_and_recorded_params_did_not_move():
+    """The hash and the `params_json` of a structured call are put together from separately
+    serialized parts (to serialize messages and schema once); recorded values from before."""
+    messages = ASK + [{"role": "system", "content": "règles: 中文"}]
+    request = LLMRequest(messages=messages, schema=Send, schema_json=schema_of(Send), temperature=0.7, max_tokens=64)
+    assert request_hash("m", request) == "ab52705470f06128f4b712b586d233d475262a2eca305e4f24cf893466678d1d"
+    rows: list[dict] = []
+    client = LLMClient(ScriptedBackend(seed=1), cache_mode="off", temperature=0.7, max_tokens=64,
+                       hooks=ClientHooks(record_call=rows.append))
+    await client.complete(messages, schema=Send)
+    assert rows[0]["params_json"] == stable_json({"temperature": 0.7, "max_tokens": 64, "schema": schema_of(Send)})
+    assert rows[0]["messages_json"] == stable_json(messages)
 
 
 async def test_scripted_tool_call_is_validated_cached_and_replayed():

@@ -94,3 +94,23 @@ async def test_giving_up_is_one_line_and_permanent_errors_are_not_retried():
     with pytest.raises(LLMUnavailable):
         await client.complete([{"role": "user", "content": "q"}], agent_id="a0")
     assert len(backend.starts) == 1 and client.stats.retries == 0
+
+
+async def test_a_request_leaves_before_the_callers_queued_after_it_have_run():
+    """A call reaches its backend in its caller's own step, not after every other ready
+    task: in a wave of agents each preparing a prompt (1 ms of CPU here) before asking, the
+    first request must not wait for the last agent's preparation (on Python 3.11,
+    `asyncio.wait_for` queued each call as a new task behind the whole wave)."""
+    backend = FlakyBackend({}, work=0.01)
+    client = LLMClient(backend, cache_mode="off", max_concurrency=64, hooks=ClientHooks())
+    prepared: list[float] = []
+
+    async def agent(name: str) -> None:
+        end = time.monotonic() + 0.001
+        while time.monotonic() < end:  # rendering its page and prompt
+            pass
+        prepared.append(time.monotonic())
+        await client.complete([{"role": "user", "content": name}], agent_id=name)
+
+    await asyncio.gather(*(agent(f"a{i}") for i in range(50)))
+    assert backend.starts[0][1] < prepared[1] < prepared[-1]
