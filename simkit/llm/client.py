@@ -104,9 +104,9 @@ def request_hash(model: str, request: LLMRequest, messages_json: str | None = No
     """Hash of what determines an answer: model, messages, schema and sampling params.
 
     The hashed text is `stable_json` of {messages, model, params, schema[, tool_choice,
-    tools]}, put together from its parts (keys in sorted order) so that the messages, already
-    serialized for the call's record, and the schema, the same for many calls, are not
-    serialized again: the same bytes, about a third of the JSON work of a call."""
+    tools]}, put together from its parts (keys in sorted order) so that the messages are
+    serialized once per call (the call's record reuses them) and a schema once per model:
+    the same bytes as serializing the whole dict."""
     params = stable_json({"max_tokens": request.max_tokens, "temperature": request.temperature})
     text = (f'{{"messages":{messages_json or stable_json(request.messages)},"model":{stable_json(model)},'
             f'"params":{params},"schema":{schema_text(request.schema_json)}')
@@ -292,7 +292,8 @@ class LLMClient:
                 try:
                     # not `wait_for`: on Python 3.11 it wraps the call in a new task, queued
                     # behind every other ready one, so a wave's requests all left only after
-                    # the whole wave had been prepared (bench/README.md, "sent at once")
+                    # the whole wave had been prepared (bench/README.md, "Requests left only after
+                    # the whole wave was prepared")
                     async with asyncio.timeout(limit):
                         raw = await self._generate(request, key)
                     latency_ms = (time.perf_counter() - started) * 1000
