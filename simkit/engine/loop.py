@@ -157,7 +157,8 @@ class TickLoop:
             slot = (TURN_PHASE, n)
             actions = await run_in_slot(slot, activation.agent_id, plugin.act(activation))
             for action in actions or []:
-                await run_in_slot(slot, action.agent_id, plugin.apply(action))
+                with in_slot(slot, action.agent_id):
+                    await plugin.apply(action)
             n += 1
 
     async def _synchronous(self) -> int:
@@ -172,7 +173,9 @@ class TickLoop:
                     ordered.append(((action.sim_time, action.agent_id, i, j), action))
             ordered.sort(key=lambda kv: kv[0])
             for k, (_key, action) in enumerate(ordered):
-                await run_in_slot((TURN_PHASE, wave, 1, k), action.agent_id, self.plugin.apply(action))
+                # in this task, not a task per action: 10,000 agents apply ~900 actions a tick
+                with in_slot((TURN_PHASE, wave, 1, k), action.agent_id):
+                    await self.plugin.apply(action)
             n += len(batch)
             wave += 1
         return n
