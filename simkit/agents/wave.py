@@ -10,11 +10,13 @@ machines that is ~0.33 ms per agent-node against ~1 ms per node for an `ainvoke`
 
 LangGraph runs a graph in supersteps: an agent's next node starts when every node of the
 current superstep has finished, so while the last answers of a superstep are awaited the
-process has nothing to do. A wave therefore runs as `SIDE_BY_SIDE` invocations at once, each
-with every n-th agent: while one waits at its barrier the others prepare their pages (at
-10,000 TrendSim agents, 8 invocations instead of 1 cut the run's wall time by ~6%, and
-more did not help: bench/README.md, "10,000 agents"). With very uneven latencies an agent
-may still wait for the slowest call of its superstep.
+process has nothing to do. A large wave therefore runs as up to `SIDE_BY_SIDE` invocations
+at once, each with every n-th agent: while one waits at its barrier the others prepare
+their pages. Each invocation has its own cost per superstep, so a wave gets one invocation
+per `PER_INVOCATION` agents at most (TrendSim at 10,000 agents: 8 invocations cut the wall
+time by ~6%, 16 or 32 did not; at 1,000 agents, 8 added 20% CPU for nothing:
+bench/README.md, "10,000 agents"). With very uneven latencies an agent may still wait for
+the slowest call of its superstep.
 
 Each agent's nodes run inside the context its turn gives (`Turn.enter()`, the engine's slot
 for that turn): the rows it records and the LLM calls it makes are ordered and attributed
@@ -109,19 +111,21 @@ def _wave_graph(machines: tuple[Machine, ...]) -> Any:
     return g.compile()
 
 
-SIDE_BY_SIDE = 8
+SIDE_BY_SIDE = 8  # invocations at once, at most
+PER_INVOCATION = 32  # agents per invocation, at least (each invocation has its own per-superstep cost)
 
 
 async def run_wave(turns: list[tuple[Machine, dict, Callable[[], ContextManager]]]) -> list[dict]:
     """Run each (machine, input state, enter) to its machine's END, every node inside
-    `with enter():`, in up to `SIDE_BY_SIDE` concurrent invocations; returns the final
-    states in input order."""
+    `with enter():`, in up to `SIDE_BY_SIDE` concurrent invocations of at least
+    `PER_INVOCATION` agents; returns the final states in input order."""
     if not turns:
         return []
     machines = tuple(sorted({m for m, _, _ in turns}, key=lambda m: m.name))
     graph = _wave_graph(machines)
     inputs = [(m, {**s, _ENTER: enter, _INDEX: i}) for i, (m, s, enter) in enumerate(turns)]
-    shares = [inputs[k::SIDE_BY_SIDE] for k in range(min(SIDE_BY_SIDE, len(inputs)))]
+    n = max(1, min(SIDE_BY_SIDE, len(inputs) // PER_INVOCATION))
+    shares = [inputs[k::n] for k in range(n)]
     outs = await asyncio.gather(
         *(graph.ainvoke({"inputs": share, "done": []}, {"recursion_limit": 10_000}) for share in shares)
     )
@@ -132,4 +136,4 @@ async def run_wave(turns: list[tuple[Machine, dict, Callable[[], ContextManager]
     return final
 
 
-__all__ = ["Machine", "SIDE_BY_SIDE", "run_wave"]
+__all__ = ["Machine", "PER_INVOCATION", "SIDE_BY_SIDE", "run_wave"]

@@ -11,7 +11,7 @@ import pytest
 
 from langgraph.graph import END
 
-from simkit.agents.wave import SIDE_BY_SIDE, Machine, run_wave
+from simkit.agents.wave import PER_INVOCATION, SIDE_BY_SIDE, Machine, run_wave
 
 
 class Walker(TypedDict, total=False):
@@ -53,7 +53,7 @@ def until(node: str):
 WALK = Machine("walk", Walker, "step", (("step", step),), (("step", until("step")),))
 
 
-@pytest.mark.parametrize("n", [1, 3, 3 * SIDE_BY_SIDE + 2])
+@pytest.mark.parametrize("n", [1, 3, PER_INVOCATION * 2 + 1, PER_INVOCATION * SIDE_BY_SIDE * 2 + 3])
 def test_every_agent_walks_its_own_path_in_its_own_slot_and_comes_back_in_input_order(n):
     turns = [(WALK, {"name": f"a{i}", "steps": 1 + i % 4}, entering(f"a{i}")) for i in range(n)]
     final = asyncio.run(run_wave(turns))
@@ -64,7 +64,8 @@ def test_every_agent_walks_its_own_path_in_its_own_slot_and_comes_back_in_input_
 
 def test_an_agent_goes_on_while_an_agent_of_another_share_still_waits():
     """Agent 1 (the second share) waits for something agent 0 does on its second page: in a
-    single invocation agent 0's second node would wait for agent 1's first (a superstep)."""
+    single invocation agent 0's second node would wait for agent 1's first (a superstep).
+    The wave is large enough for two invocations; the other agents take one page each."""
 
     async def scene() -> list[dict]:
         gate = asyncio.Event()
@@ -77,8 +78,9 @@ def test_an_agent_goes_on_while_an_agent_of_another_share_still_waits():
             return {"done": state.get("done", 0) + 1}
 
         machine = Machine("gate", Walker, "node", (("node", node),), (("node", until("node")),))
-        turns = [(machine, {"name": f"a{i}", "steps": 2 if i == 0 else 1}, entering(f"a{i}")) for i in range(2)]
+        n = 2 * PER_INVOCATION
+        turns = [(machine, {"name": f"a{i}", "steps": 2 if i == 0 else 1}, entering(f"a{i}")) for i in range(n)]
         return await asyncio.wait_for(run_wave(turns), timeout=5)
 
     final = asyncio.run(scene())
-    assert [s["done"] for s in final] == [2, 1]
+    assert [s["done"] for s in final] == [2] + [1] * (2 * PER_INVOCATION - 1)
