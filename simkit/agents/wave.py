@@ -1,10 +1,10 @@
-"""A cognition graph run for a whole wave of agents in one LangGraph invocation.
+"""A cognition graph run for a whole wave of agents in a few LangGraph invocations.
 
 `Machine` describes a small cognition graph as nodes and routes. `machine.graph()` compiles
 it the usual way, one `ainvoke` per agent. `run_wave` runs many agents' states through one
 compiled graph instead: a `Send` per agent fans the wave out, and each node hands its agent
 to the next node with `Command(goto=Send(...))`, so every agent still walks the same nodes
-in the same order, but LangGraph's per-invocation machinery is paid once per wave. On these
+in the same order, but LangGraph's per-invocation machinery is shared by many agents. On these
 machines that is ~0.33 ms per agent-node against ~1 ms per node for an `ainvoke` per agent
 (bench/README.md, "10,000 agents").
 

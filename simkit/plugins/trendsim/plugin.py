@@ -180,7 +180,7 @@ class TrendSimPlugin(Plugin[TrendSimConfig]):
         return self._actions(activation, end_visit(out))
 
     async def act_wave(self, turns: list[Turn]) -> list[list[Action]]:
-        """A synchronous tick's visits in one LangGraph invocation (same actions as `act`)."""
+        """A synchronous tick's visits through one compiled graph, `run_wave` (same actions as `act`)."""
         visits = [(*self._visit(t.activation), t.enter) for t in turns]
         outs = await run_wave(visits)
         return [self._actions(t.activation, end_visit(out)) for t, out in zip(turns, outs)]
