@@ -54,6 +54,7 @@ from simkit.llm.base import (
     text_of,
 )
 from simkit.llm.jsonfix import extract_json
+from simkit.memo import per_object
 
 CacheLookup = Callable[[str], "dict | None"]
 CallSink = Callable[[dict], None]
@@ -116,17 +117,10 @@ def request_hash(model: str, request: LLMRequest, messages_json: str | None = No
     return hashlib.sha256((text + "}").encode()).hexdigest()
 
 
-_SCHEMA_TEXT: dict[int, tuple[Any, str]] = {}
-
-
+@per_object(limit=10_000)
 def schema_text(schema_json: dict | None) -> str:
     """`stable_json` of a schema, once per schema object (`schema_of` hands out one per model)."""
-    hit = _SCHEMA_TEXT.get(id(schema_json))
-    if hit is None or hit[0] is not schema_json:
-        if len(_SCHEMA_TEXT) > 10_000:
-            _SCHEMA_TEXT.clear()
-        hit = _SCHEMA_TEXT[id(schema_json)] = (schema_json, stable_json(schema_json))
-    return hit[1]
+    return stable_json(schema_json)
 
 
 def slot_hash(base: str, slot: str) -> str:

@@ -29,6 +29,7 @@ from langgraph.graph import END
 from simkit.agents.wave import Machine
 from simkit.agents.prompts import PromptLibrary
 from simkit.llm.client import LLMClient
+from simkit.memo import per_object
 from simkit.personas.model import Persona
 from simkit.plugins.trendsim import answers
 from simkit.plugins.trendsim.pages import MAIN, NEEDS_TEXT, Step, Visit
@@ -158,17 +159,10 @@ def split_messages(template: str, **values: Any) -> list[dict[str, str]]:
     ]
 
 
-_PERSONAS: dict[int, tuple[Persona, str]] = {}
-
-
+@per_object(limit=100_000)
 def persona_text(persona: Persona) -> str:
     """The persona's description, rendered once per persona (it never changes in a run)."""
-    hit = _PERSONAS.get(id(persona))
-    if hit is None or hit[0] is not persona:
-        if len(_PERSONAS) > 100_000:
-            _PERSONAS.clear()
-        hit = _PERSONAS[id(persona)] = (persona, PROMPTS.render("persona.j2", persona=persona))
-    return hit[1]
+    return PROMPTS.render("persona.j2", persona=persona)
 
 
 async def advance(state: VisitState) -> dict:
